@@ -1,0 +1,90 @@
+#include "appliance.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "base/io.h"
+#include "base/sha256.h"
+#include "format/elf.h"
+
+namespace havre::pack {
+
+namespace fs = std::filesystem;
+
+Result<ApplianceWriter> ApplianceWriter::start(const std::string& temp, const std::string& target,
+                                               const std::string& runtime) {
+  auto in = open_fd(runtime, O_RDONLY);
+  if (!in) return in.error().wrap("runtime stub");
+  auto runtime_end = elf::image_end(in->get(), runtime);
+  if (!runtime_end) return runtime_end.error().wrap("runtime stub");
+  auto runtime_size = file_size(in->get(), runtime);
+  if (!runtime_size) return runtime_size.error();
+  if (*runtime_size != *runtime_end)
+    return error("runtime stub " + runtime + " has data after its ELF image (is it an appliance already?)");
+
+  auto out = open_fd(temp, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (!out) return out.error();
+  const std::uint64_t offset = footer::align_up(*runtime_size, footer::kImageAlignment);
+  return ApplianceWriter(std::move(*out), std::move(*in), temp, target, runtime, *runtime_size, offset);
+}
+
+Status ApplianceWriter::write_runtime() {
+  // mksquashfs -offset zero-fills the bytes before the image, so the stub goes in afterwards.
+  for (std::uint64_t done = 0; done < runtime_size_;) {
+    loff_t in_off = static_cast<loff_t>(done), out_off = static_cast<loff_t>(done);
+    ssize_t n = ::copy_file_range(runtime_fd_.get(), &in_off, fd_.get(), &out_off, runtime_size_ - done, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("copy " + runtime_ + " to " + temp_);
+    if (n == 0) return error("copy " + runtime_ + ": file shrank while copying");
+    done += static_cast<std::uint64_t>(n);
+  }
+  const std::vector<std::byte> zeros(image_offset_ - runtime_size_);
+  if (::pwrite(fd_.get(), zeros.data(), zeros.size(), static_cast<off_t>(runtime_size_)) !=
+      static_cast<ssize_t>(zeros.size()))
+    return sys_error("write padding to " + temp_);
+  return {};
+}
+
+Result<footer::Footer> ApplianceWriter::finish(const std::string& manifest_json) {
+  auto size = file_size(fd_.get(), temp_);
+  if (!size) return size.error();
+  if (*size <= image_offset_) return error("the image was not written to " + temp_);
+  if (auto ok = write_runtime(); !ok) return ok.error();
+  footer::Footer f;
+  f.image_offset = image_offset_;
+  f.image_size = footer::align_up(*size - image_offset_, footer::kImageAlignment);
+  // mksquashfs pads to 4 KiB itself; make sure regardless, with zeros.
+  if (::ftruncate(fd_.get(), static_cast<off_t>(f.image_offset + f.image_size)) != 0)
+    return sys_error("pad image in " + temp_);
+  auto digest = sha256_fd_range(fd_.get(), f.image_offset, f.image_size, temp_);
+  if (!digest) return digest.error();
+  f.image_sha256 = *digest;
+  f.manifest_offset = f.image_offset + f.image_size;
+  f.manifest_size = manifest_json.size();
+  f.manifest_sha256 = sha256(std::as_bytes(std::span(manifest_json)));
+
+  if (::lseek(fd_.get(), static_cast<off_t>(f.manifest_offset), SEEK_SET) < 0) return sys_error("seek " + temp_);
+  if (auto ok = write_all(fd_.get(), std::as_bytes(std::span(manifest_json)), temp_); !ok) return ok.error();
+  const auto bytes = footer::encode(f);
+  if (auto ok = write_all(fd_.get(), bytes, temp_); !ok) return ok.error();
+  return f;
+}
+
+Status ApplianceWriter::commit() {
+  if (::fchmod(fd_.get(), 0755) != 0) return sys_error("chmod " + temp_);
+  if (::fsync(fd_.get()) != 0) return sys_error("fsync " + temp_);
+  fd_.reset();
+  if (::rename(temp_.c_str(), target_.c_str()) != 0) return sys_error("rename " + temp_ + " to " + target_);
+  // Make the rename itself durable.
+  std::string dir = fs::path(target_).parent_path().string();
+  if (dir.empty()) dir = ".";
+  auto dfd = open_fd(dir, O_RDONLY | O_DIRECTORY);
+  if (!dfd) return dfd.error();
+  if (::fsync(dfd->get()) != 0) return sys_error("fsync " + dir);
+  return {};
+}
+
+}  // namespace havre::pack

@@ -1,0 +1,42 @@
+// Writing the appliance file: runtime, padding, image, manifest, footer -- atomically.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "format/footer.h"
+
+namespace havre::pack {
+
+/// An appliance being written under a temporary name; it replaces `target` only in commit().
+class ApplianceWriter {
+ public:
+  /// Checks the runtime stub and creates the empty `temp`; the stub is copied in by finish().
+  static Result<ApplianceWriter> start(const std::string& temp, const std::string& target,
+                                       const std::string& runtime);
+  /// Where the image must start (a multiple of footer::kImageAlignment).
+  std::uint64_t image_offset() const { return image_offset_; }
+  const std::string& temp_path() const { return temp_; }
+  /// After the image has been written at image_offset(): writes the stub before it, pads the image,
+  /// hashes it, appends the manifest and the footer. Returns the footer written.
+  Result<footer::Footer> finish(const std::string& manifest_json);
+  /// fsync, chmod 0755, rename over the target, fsync the directory.
+  Status commit();
+
+ private:
+  ApplianceWriter(UniqueFd fd, UniqueFd runtime_fd, std::string temp, std::string target,
+                  std::string runtime, std::uint64_t runtime_size, std::uint64_t image_offset)
+      : fd_(std::move(fd)), runtime_fd_(std::move(runtime_fd)), temp_(std::move(temp)),
+        target_(std::move(target)), runtime_(std::move(runtime)), runtime_size_(runtime_size),
+        image_offset_(image_offset) {}
+  Status write_runtime();
+  UniqueFd fd_, runtime_fd_;
+  std::string temp_, target_, runtime_;
+  std::uint64_t runtime_size_ = 0;
+  std::uint64_t image_offset_ = 0;
+};
+
+}  // namespace havre::pack

@@ -1,0 +1,152 @@
+#include "pack.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+
+#include "appliance.h"
+#include "base/log.h"
+#include "base/sha256.h"
+#include "cache.h"
+#include "fetch.h"
+#include "format/manifest.h"
+#include "interrupt.h"
+#include "recipe.h"
+#include "squashfs.h"
+#include "tarball.h"
+#include "tempdir.h"
+#include "version.h"
+
+namespace havre::pack {
+namespace {
+
+namespace fs = std::filesystem;
+
+// RFC 3339 UTC; SOURCE_DATE_EPOCH (reproducible-builds.org) wins over the clock.
+std::string creation_time() {
+  std::time_t t = std::time(nullptr);
+  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) t = std::strtoll(sde, nullptr, 10);
+  char buf[32];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+manifest::Manifest make_manifest(const Recipe& r, const manifest::Base& base) {
+  manifest::Manifest m;
+  m.name = r.name;
+  m.version = r.version;
+  m.entrypoint = r.entrypoint;
+  m.cmd = r.cmd;
+  m.env = r.env;
+  m.workdir = r.workdir;
+  m.hostname = r.hostname;
+  m.labels = r.labels;
+  m.build.havre_version = kVersion;
+  m.build.bases = {base};
+  m.build.created = creation_time();
+  return m;
+}
+
+// Brings the base to a local file or directory and records what it was.
+struct ResolvedBase {
+  std::string tarball;    // local tarball, or ""
+  std::string directory;  // local directory, or ""
+  manifest::Base record;
+};
+
+Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts) {
+  ResolvedBase out;
+  out.record.source = spec.source;
+  if (spec.kind == BaseSpec::Kind::kDirectory) {
+    if (!fs::is_directory(spec.directory)) return error("base directory " + spec.directory + " is not a directory");
+    out.record.kind = "directory";
+    out.directory = spec.directory;
+    return out;
+  }
+  out.record.kind = "tarball";
+  out.tarball = spec.path;
+  if (!spec.url.empty()) {
+    auto cache = Cache::open(opts.cache_dir);
+    if (!cache) return cache.error();
+    auto local = fetch_verified(spec.url, spec.sha256, *cache, opts.offline);
+    if (!local) return local.error();
+    out.tarball = *local;
+  }
+  auto digest = verify_sha256(out.tarball, spec.sha256);
+  if (!digest) return digest.error().wrap("base tarball");
+  out.record.sha256 = to_hex(*digest);
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> find_runtime(const std::string& explicit_path) {
+  if (!explicit_path.empty()) return explicit_path;
+  if (const char* env = std::getenv("HAVRE_RUNTIME"); env && *env) return std::string(env);
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return sys_error(ec.value(), "readlink /proc/self/exe");
+  for (const fs::path& candidate : {self.parent_path() / "havre-runtime",
+                                    self.parent_path() / "../lib/havre/havre-runtime"})
+    if (fs::is_regular_file(candidate, ec)) return candidate.lexically_normal().string();
+  return error("cannot find the havre-runtime stub next to " + self.string() + "; pass --runtime");
+}
+
+Status pack(const PackOptions& opts) {
+  // 1. Read the recipe; every mistake in it is reported before any work starts.
+  auto recipe = load_recipe(opts.recipe);
+  if (!recipe) return recipe.error();
+  auto runtime = find_runtime(opts.runtime);
+  if (!runtime) return runtime.error();
+
+  // 2. A private work directory beside the output: same filesystem, so the final rename is atomic.
+  //    Everything temporary lives in it and goes with it, on success, failure or Ctrl-C.
+  const fs::path out = fs::absolute(opts.output);
+  if (fs::is_directory(out)) return error("output " + out.string() + " is a directory");
+  auto work = TempDir::make(out.parent_path().string(), "." + out.filename().string() + ".havre-");
+  if (!work) return work.error().wrap("output " + out.string());
+
+  // 3. Get the base (download cache or local file) and check its sha256.
+  auto base = resolve_base(recipe->base, opts);
+  if (!base) return base.error();
+
+  // 4. Stage the rootfs: unpack the tarball, or take the directory as it is.
+  StagedTree tree;
+  if (!base->tarball.empty()) {
+    const std::string rootfs = work->path() + "/rootfs";
+    if (::mkdir(rootfs.c_str(), 0700) != 0) return sys_error("mkdir " + rootfs);
+    log::info("unpacking %s", base->tarball.c_str());
+    auto staged = extract_tarball(base->tarball, rootfs);
+    if (!staged) return staged.error();
+    tree = std::move(*staged);
+  } else {
+    tree.dir = base->directory;
+  }
+
+  // 5. Start the output with the runtime stub, padded so the image starts 4 KiB-aligned.
+  auto writer = ApplianceWriter::start(work->path() + "/appliance", out.string(), *runtime);
+  if (!writer) return writer.error();
+
+  // 6. mksquashfs writes the image straight into the output, after the stub.
+  log::info("building the %s SquashFS image", recipe->squashfs.compression.c_str());
+  if (auto ok = build_image(tree, recipe->squashfs, work->path(), writer->temp_path(), writer->image_offset()); !ok)
+    return ok.error();
+  if (auto ok = check_interrupted(); !ok) return ok.error();
+
+  // 7. Manifest and footer, then fsync + rename into place.
+  const std::string manifest_json = manifest::to_json(make_manifest(*recipe, base->record));
+  auto footer = writer->finish(manifest_json);
+  if (!footer) return footer.error();
+  if (auto ok = check_interrupted(); !ok) return ok.error();
+  if (auto ok = writer->commit(); !ok) return ok.error();
+  log::info("wrote %s (image %llu bytes at offset %llu, sha256 %s)", out.c_str(),
+            static_cast<unsigned long long>(footer->image_size),
+            static_cast<unsigned long long>(footer->image_offset), to_hex(footer->image_sha256).c_str());
+  return {};
+}
+
+}  // namespace havre::pack

@@ -1,0 +1,231 @@
+#include "recipe.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace havre::pack {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Walks the YAML tree; every error carries file:line:column and the dotted key.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  Error at(const YAML::Node& node, const std::string& key, const std::string& what) const {
+    const YAML::Mark m = node.Mark();
+    std::string where = file_;
+    if (!m.is_null()) where += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    return error(where + ": " + (key.empty() ? "" : key + ": ") + what);
+  }
+
+  // A mapping whose keys must all be in `allowed`.
+  Status check_map(const YAML::Node& node, const std::string& key,
+                   const std::set<std::string>& allowed) const {
+    if (!node.IsMap()) return at(node, key, "expected a mapping");
+    for (const auto& kv : node) {
+      const std::string k = kv.first.as<std::string>();
+      if (!allowed.count(k)) {
+        std::string list;
+        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        return at(kv.first, join(key, k), "unknown key (expected one of: " + list + ")");
+      }
+    }
+    return {};
+  }
+
+  Result<std::string> string(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar()) return at(node, key, "expected a string");
+    return node.Scalar();
+  }
+
+  // A list of strings; a single string is taken as a one-element list.
+  Result<std::vector<std::string>> strings(const YAML::Node& node, const std::string& key) const {
+    if (node.IsScalar()) return std::vector<std::string>{node.Scalar()};
+    if (!node.IsSequence()) return at(node, key, "expected a list of strings");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < node.size(); ++i) {
+      auto s = string(node[i], key + "[" + std::to_string(i) + "]");
+      if (!s) return s.error();
+      out.push_back(*s);
+    }
+    return out;
+  }
+
+  Result<std::map<std::string, std::string>> string_map(const YAML::Node& node,
+                                                        const std::string& key) const {
+    if (!node.IsMap()) return at(node, key, "expected a mapping of strings");
+    std::map<std::string, std::string> out;
+    for (const auto& kv : node) {
+      const std::string k = kv.first.as<std::string>();
+      auto v = string(kv.second, join(key, k));
+      if (!v) return v.error();
+      out[k] = *v;
+    }
+    return out;
+  }
+
+  static std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
+
+ private:
+  std::string file_;
+};
+
+Result<std::uint32_t> parse_size(const std::string& text) {
+  static const std::regex kSize("([0-9]+)([KkMm]?)");
+  std::smatch m;
+  if (!std::regex_match(text, m, kSize)) return error("'" + text + "' is not a size (e.g. 131072, 128K, 1M)");
+  std::uint64_t v = std::stoull(m[1].str().substr(0, 9));
+  if (m[2] == "K" || m[2] == "k") v <<= 10;
+  if (m[2] == "M" || m[2] == "m") v <<= 20;
+  if (v < 4096 || v > (1u << 20) || (v & (v - 1)) != 0)
+    return error("block size must be a power of two from 4K to 1M, got '" + text + "'");
+  return static_cast<std::uint32_t>(v);
+}
+
+std::string absolute_from(const fs::path& dir, const std::string& p) {
+  return fs::weakly_canonical(fs::path(p).is_absolute() ? fs::path(p) : dir / p).string();
+}
+
+Status parse_base(const Reader& r, const YAML::Node& node, const fs::path& dir, BaseSpec& base) {
+  if (auto ok = r.check_map(node, "base", {"tarball", "directory"}); !ok) return ok;
+  if (node.size() != 1) return r.at(node, "base", "expected exactly one of: tarball, directory");
+  if (node["directory"]) {
+    auto d = r.string(node["directory"], "base.directory");
+    if (!d) return d.error();
+    base.kind = BaseSpec::Kind::kDirectory;
+    base.source = *d;
+    base.directory = absolute_from(dir, *d);
+    return {};
+  }
+  const YAML::Node t = node["tarball"];
+  if (auto ok = r.check_map(t, "base.tarball", {"path", "url", "sha256"}); !ok) return ok;
+  base.kind = BaseSpec::Kind::kTarball;
+  if (t["path"] && t["url"]) return r.at(t, "base.tarball", "give either path or url, not both");
+  if (!t["path"] && !t["url"]) return r.at(t, "base.tarball", "missing required key 'path' or 'url'");
+  if (t["sha256"]) {
+    auto s = r.string(t["sha256"], "base.tarball.sha256");
+    if (!s) return s.error();
+    static const std::regex kHex("[0-9a-fA-F]{64}");
+    if (!std::regex_match(*s, kHex)) return r.at(t["sha256"], "base.tarball.sha256", "expected 64 hex digits");
+    base.sha256 = *s;
+    for (char& c : base.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (t["path"]) {
+    auto p = r.string(t["path"], "base.tarball.path");
+    if (!p) return p.error();
+    base.source = *p;
+    base.path = absolute_from(dir, *p);
+    return {};
+  }
+  auto u = r.string(t["url"], "base.tarball.url");
+  if (!u) return u.error();
+  static const std::regex kUrl("(https?|ftp|file)://.+");
+  if (!std::regex_match(*u, kUrl)) return r.at(t["url"], "base.tarball.url", "expected an http(s):// URL");
+  if (base.sha256.empty())
+    return r.at(t, "base.tarball", "a remote url needs 'sha256' (the download is verified against it)");
+  base.source = base.url = *u;
+  return {};
+}
+
+Status parse_squashfs(const Reader& r, const YAML::Node& node, SquashfsSpec& sq) {
+  if (auto ok = r.check_map(node, "squashfs", {"compression", "block_size", "level"}); !ok) return ok;
+  if (node["compression"]) {
+    auto c = r.string(node["compression"], "squashfs.compression");
+    if (!c) return c.error();
+    if (*c != "zstd" && *c != "xz" && *c != "gzip" && *c != "lz4")
+      return r.at(node["compression"], "squashfs.compression", "'" + *c + "' is not one of zstd, xz, gzip, lz4");
+    sq.compression = *c;
+  }
+  if (node["block_size"]) {
+    auto s = r.string(node["block_size"], "squashfs.block_size");
+    if (!s) return s.error();
+    auto size = parse_size(*s);
+    if (!size) return r.at(node["block_size"], "squashfs.block_size", size.error().context);
+    sq.block_size = *size;
+  }
+  if (node["level"]) {
+    const YAML::Node l = node["level"];
+    int max = sq.compression == "zstd" ? 22 : sq.compression == "gzip" ? 9 : 0;
+    if (max == 0) return r.at(l, "squashfs.level", "not supported with compression " + sq.compression);
+    int level = 0;
+    if (!l.IsScalar() || !YAML::convert<int>::decode(l, level) || level < 1 || level > max)
+      return r.at(l, "squashfs.level", "expected an integer from 1 to " + std::to_string(max));
+    sq.level = level;
+  }
+  return {};
+}
+
+Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::string& file) {
+  Recipe recipe;
+  recipe.file = file;
+  const fs::path dir = fs::absolute(fs::path(file)).parent_path();
+  if (!root.IsMap()) return r.at(root, "", "a recipe is a YAML mapping");
+  if (auto ok = r.check_map(root, "", {"name", "version", "base", "entrypoint", "cmd", "env", "workdir",
+                                       "hostname", "labels", "squashfs"});
+      !ok)
+    return ok.error();
+
+  recipe.name = fs::path(file).stem().string();
+  for (auto [key, field] : {std::pair{"name", &recipe.name}, {"version", &recipe.version},
+                            {"workdir", &recipe.workdir}, {"hostname", &recipe.hostname}}) {
+    if (!root[key]) continue;
+    auto s = r.string(root[key], key);
+    if (!s) return s.error();
+    *field = *s;
+  }
+  if (!recipe.workdir.empty() && recipe.workdir.front() != '/')
+    return r.at(root["workdir"], "workdir", "must be an absolute path inside the image");
+  for (auto [key, field] : {std::pair{"entrypoint", &recipe.entrypoint}, {"cmd", &recipe.cmd}}) {
+    if (!root[key]) continue;
+    auto s = r.strings(root[key], key);
+    if (!s) return s.error();
+    *field = *s;
+  }
+  for (auto [key, field] : {std::pair{"env", &recipe.env}, {"labels", &recipe.labels}}) {
+    if (!root[key]) continue;
+    auto m = r.string_map(root[key], key);
+    if (!m) return m.error();
+    *field = *m;
+  }
+  for (const auto& [k, v] : recipe.env)
+    if (k.empty() || k.find('=') != std::string::npos)
+      return r.at(root["env"], "env", "'" + k + "' is not a valid variable name");
+
+  if (!root["base"]) return r.at(root, "", "missing required key 'base'");
+  if (auto ok = parse_base(r, root["base"], dir, recipe.base); !ok) return ok.error();
+  if (root["squashfs"])
+    if (auto ok = parse_squashfs(r, root["squashfs"], recipe.squashfs); !ok) return ok.error();
+  return recipe;
+}
+
+}  // namespace
+
+Result<Recipe> parse_recipe(const std::string& text, const std::string& file) {
+  Reader r(file);
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root || root.IsNull()) return error(file + ": empty recipe (missing required key 'base')");
+    return parse_root(r, root, file);
+  } catch (const YAML::Exception& e) {
+    return error(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                 ": " + e.msg);
+  }
+}
+
+Result<Recipe> load_recipe(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return sys_error("open recipe " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return sys_error("read recipe " + path);
+  return parse_recipe(text.str(), path);
+}
+
+}  // namespace havre::pack

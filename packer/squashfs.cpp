@@ -1,0 +1,62 @@
+#include "squashfs.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "base/io.h"
+#include "base/log.h"
+#include "base/unique_fd.h"
+#include "process.h"
+
+namespace havre::pack {
+
+std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsSpec& spec,
+                                         const std::string& fakeroot_db, const std::string& output,
+                                         std::uint64_t offset, unsigned processors) {
+  std::vector<std::string> argv;
+  if (!fakeroot_db.empty()) argv = {"fakeroot", "-i", fakeroot_db, "--"};
+  argv.insert(argv.end(), {
+      "mksquashfs", dir, output,
+      // mksquashfs zero-fills the bytes before the offset; the runtime is written there afterwards.
+      "-offset", std::to_string(offset),
+      "-comp", spec.compression,
+      "-b", std::to_string(spec.block_size),
+      "-processors", std::to_string(processors),
+      "-noappend",
+      // An unprivileged extraction cannot carry security.* xattrs faithfully; leave them all out.
+      "-no-xattrs",
+      "-no-progress", "-quiet",
+  });
+  if (spec.level) argv.insert(argv.end(), {"-Xcompression-level", std::to_string(*spec.level)});
+  return argv;
+}
+
+Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::string& work_dir,
+                   const std::string& output, std::uint64_t offset) {
+  std::string db_path;
+  if (!tree.db.empty()) {
+    auto text = tree.db.render(tree.dir);
+    if (!text) return text.error();
+    db_path = work_dir + "/fakeroot.db";
+    auto fd = open_fd(db_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (!fd) return fd.error();
+    if (auto ok = write_all(fd->get(), std::as_bytes(std::span(*text)), db_path); !ok) return ok;
+  }
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  auto argv = mksquashfs_argv(tree.dir, spec, db_path, output, offset, cores);
+  std::string line;
+  for (const std::string& a : argv) line += (line.empty() ? "" : " ") + a;
+  log::debug("running %s", line.c_str());
+  auto result = run_process(argv);
+  if (!result) return result.error().wrap("building the SquashFS image");
+  if (result->status != 0) {
+    std::string out = result->output;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return error(argv.front() + " failed (exit status " + std::to_string(result->status) + "):\n" + out);
+  }
+  return {};
+}
+
+}  // namespace havre::pack

@@ -1,0 +1,31 @@
+// Unpacking a rootfs tarball (libarchive) into a staging directory, plus the fakeroot state that
+// carries what an unprivileged extraction cannot (ownership, exact modes, device nodes, fifos).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+#include "base/sha256.h"
+#include "fakeroot_db.h"
+
+namespace havre::pack {
+
+struct StagedTree {
+  std::string dir;  // what mksquashfs reads
+  FakerootDb db;    // the archive's attributes for every staged path; empty for a directory base
+};
+
+/// Hashes a file; a mismatch against `expected_hex` (when non-empty) is an error naming both digests.
+Result<Digest> verify_sha256(const std::string& path, const std::string& expected_hex);
+
+/// Extracts `tarball` (.tar, .gz, .xz, .zst, .bz2, ...) into `dir`, which must exist and be empty.
+/// Entries that would land outside it (absolute names, "..", writes through symlinks) are refused with
+/// the entry's name.
+Result<StagedTree> extract_tarball(const std::string& tarball, const std::string& dir);
+
+/// Normalizes an archive entry name: "./a//b/" -> "a/b", "." -> "". Absolute names, ".." components and
+/// newlines are errors.
+Result<std::string> normalize_entry_name(const std::string& name);
+
+}  // namespace havre::pack
