@@ -45,6 +45,7 @@ manifest::Manifest make_manifest(const Recipe& r, const manifest::Base& base) {
   m.workdir = r.workdir;
   m.hostname = r.hostname;
   m.labels = r.labels;
+  m.args = r.args;
   m.build.havre_version = kVersion;
   m.build.bases = {base};
   m.build.created = creation_time();

@@ -168,7 +168,7 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
   const fs::path dir = fs::absolute(fs::path(file)).parent_path();
   if (!root.IsMap()) return r.at(root, "", "a recipe is a YAML mapping");
   if (auto ok = r.check_map(root, "", {"name", "version", "base", "entrypoint", "cmd", "env", "workdir",
-                                       "hostname", "labels", "squashfs"});
+                                       "hostname", "labels", "args", "squashfs"});
       !ok)
     return ok.error();
 
@@ -198,6 +198,12 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
     if (k.empty() || k.find('=') != std::string::npos)
       return r.at(root["env"], "env", "'" + k + "' is not a valid variable name");
 
+  if (root["args"]) {
+    auto a = r.string(root["args"], "args");
+    if (!a) return a.error();
+    if (*a != "passthrough") return r.at(root["args"], "args", "the only value is 'passthrough'");
+    recipe.args = *a;
+  }
   if (!root["base"]) return r.at(root, "", "missing required key 'base'");
   if (auto ok = parse_base(r, root["base"], dir, recipe.base); !ok) return ok.error();
   if (root["squashfs"])

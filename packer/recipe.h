@@ -37,6 +37,7 @@ struct Recipe {
   std::string workdir;
   std::string hostname;
   std::map<std::string, std::string> labels;
+  std::string args;  // "passthrough" or ""
   SquashfsSpec squashfs;
 };
 

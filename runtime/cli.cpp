@@ -1,38 +1,181 @@
 #include "cli.h"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
 
 namespace havre::runtime {
+namespace {
 
-Result<Options> parse_args(int argc, char** argv) {
+namespace fs = std::filesystem;
+
+constexpr const char* kDescription =
+    "A havre appliance: a whole Linux userland in one executable file.\n\n"
+    "  ./app [ARGS...]             run the default command (ARGS replace its arguments)\n"
+    "  ./app run [OPTIONS] CMD...  run CMD inside the image\n"
+    "  ./app shell [OPTIONS]       interactive login shell inside the image\n"
+    "  ./app info [--json]         where the image is, and the manifest (no root, no mount)\n"
+    "  ./app version | help\n\n"
+    "Exit status: the command's own, 125 if havre failed, 126 if CMD is not executable,\n"
+    "127 if CMD is not found, 128+N if CMD was killed by signal N.";
+
+Result<unsigned> parse_id(const std::string& text, const std::string& what) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 10)
+    return error("--user: " + what + " '" + text + "' is not a number (names are not looked up)");
+  unsigned long v = std::stoul(text);
+  if (v > 0xfffffffeUL) return error("--user: " + what + " " + text + " is out of range");
+  return static_cast<unsigned>(v);
+}
+
+// --env-file: KEY=VALUE lines; blank lines and lines starting with '#' are skipped (as Docker).
+Status read_env_file(const std::string& path, std::vector<std::string>& env) {
+  std::ifstream in(path);
+  if (!in) return sys_error("--env-file " + path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.find('=') == std::string::npos || line[0] == '=')
+      return error("--env-file " + path + ":" + std::to_string(n) + ": expected KEY=VALUE");
+    env.push_back(line);
+  }
+  return {};
+}
+
+void add_run_options(CLI::App* sub, RunOptions& run, std::vector<std::string>& env_files,
+                     std::vector<std::string>& volumes, std::string& user, std::string& net) {
+  sub->add_option("-e,--env", run.env, "Set an environment variable K=V (repeatable)")->allow_extra_args(false);
+  sub->add_option("--env-file", env_files, "Read K=V lines from a file")->allow_extra_args(false);
+  sub->add_option("-v,--volume", volumes, "Bind HOST:CTR[:ro] into the container (repeatable)")
+      ->allow_extra_args(false);
+  sub->add_option("-w,--workdir", run.workdir, "Working directory inside the container");
+  sub->add_option("--hostname", run.hostname, "Hostname inside the container");
+  sub->add_flag("--read-only", run.read_only, "No writable layer: the image as it is");
+  sub->add_option("--persist", run.persist_dir, "Keep the writable layer in this directory across runs");
+  sub->add_option("--net", net, "host (default) or none (only loopback)")
+      ->check(CLI::IsMember({"host", "none"}));
+  sub->add_option("--user", user, "Run as UID[:GID] (numeric)");
+}
+
+Status finish_run_options(RunOptions& run, const std::vector<std::string>& env_files,
+                          const std::vector<std::string>& volumes, const std::string& user,
+                          const std::string& net) {
+  std::vector<std::string> env;
+  for (const std::string& f : env_files)
+    if (auto ok = read_env_file(f, env); !ok) return ok;
+  for (const std::string& kv : run.env) {
+    if (kv.empty() || kv[0] == '=' || kv.find('=') == std::string::npos)
+      return error("-e " + kv + ": expected K=V");
+    env.push_back(kv);
+  }
+  run.env = std::move(env);
+  for (const std::string& v : volumes) {
+    auto bind = parse_bind(v);
+    if (!bind) return bind.error();
+    run.binds.push_back(*bind);
+  }
+  if (!user.empty()) {
+    auto ids = parse_user(user);
+    if (!ids) return ids.error();
+    run.uid = ids->first;
+    run.gid = ids->second.value_or(ids->first);
+  }
+  run.net_none = net == "none";
+  if (!run.workdir.empty() && run.workdir[0] != '/') return error("-w " + run.workdir + ": must be absolute");
+  if (run.read_only && !run.persist_dir.empty()) return error("--read-only and --persist exclude each other");
+  if (!run.persist_dir.empty()) run.persist_dir = fs::absolute(run.persist_dir).lexically_normal().string();
+  return {};
+}
+
+}  // namespace
+
+Result<Bind> parse_bind(const std::string& spec) {
+  Bind b;
+  std::string rest = spec;
+  const size_t last = rest.rfind(':');
+  if (last != std::string::npos && (rest.substr(last + 1) == "ro" || rest.substr(last + 1) == "rw")) {
+    b.read_only = rest.substr(last + 1) == "ro";
+    rest.resize(last);
+  }
+  const size_t colon = rest.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size())
+    return error("-v " + spec + ": expected HOST:CONTAINER[:ro]");
+  b.source = fs::absolute(rest.substr(0, colon)).lexically_normal().string();
+  b.target = rest.substr(colon + 1);
+  if (b.target[0] != '/') return error("-v " + spec + ": the container path must be absolute");
+  b.target = fs::path(b.target).lexically_normal().string();
+  if (b.target == "/") return error("-v " + spec + ": cannot bind over the container's root");
+  return b;
+}
+
+Result<std::pair<unsigned, std::optional<unsigned>>> parse_user(const std::string& spec) {
+  const size_t colon = spec.find(':');
+  auto uid = parse_id(spec.substr(0, colon), "uid");
+  if (!uid) return uid.error();
+  if (colon == std::string::npos) return std::pair{*uid, std::optional<unsigned>{}};
+  auto gid = parse_id(spec.substr(colon + 1), "gid");
+  if (!gid) return gid.error();
+  return std::pair{*uid, std::optional<unsigned>{*gid}};
+}
+
+Result<Options> parse_args(int argc, char** argv, bool passthrough) {
   Options opts;
-  CLI::App app{"A havre appliance: a whole Linux userland in one executable file."};
-  app.name(argc > 0 ? argv[0] : "app");
-  app.set_help_flag();  // `help` and `--help` both go to the help command below
-  app.prefix_command();  // arguments to the default command are not ours to parse
-  bool help_flag = false;
-  app.add_flag("-h,--help", help_flag, "Print this help");
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (passthrough) {
+    // Everything is the entrypoint's, unless argv[1] is --havre-<command>.
+    if (args.empty() || args[0].rfind("--havre-", 0) != 0) {
+      opts.run.command = args;
+      opts.run.command_replaces_cmd = !args.empty();
+      return opts;
+    }
+    args[0] = args[0].substr(8);
+  }
 
-  CLI::App* info = app.add_subcommand("info", "Print where the image is and the manifest (no root, no mount)");
+  CLI::App app{kDescription};
+  app.name(argc > 0 ? fs::path(argv[0]).filename().string() : "app");
+  app.set_help_flag("-h,--help", "Print this help");
+  app.prefix_command();  // `./app ARGS`: the arguments belong to the default command
+
+  std::vector<std::string> env_files, volumes;
+  std::string user, net = "host";
+  CLI::App* run = app.add_subcommand("run", "Run a command inside the image");
+  add_run_options(run, opts.run, env_files, volumes, user, net);
+  run->prefix_command();  // the first non-option starts CMD; the rest is CMD's
+  CLI::App* shell = app.add_subcommand("shell", "Interactive login shell inside the image");
+  add_run_options(shell, opts.run, env_files, volumes, user, net);
+  CLI::App* info = app.add_subcommand("info", "Print where the image is and the manifest");
   info->add_flag("--json", opts.json, "Machine-readable output");
-  CLI::App* version = app.add_subcommand("version", "Print the runtime's version");
-  CLI::App* help = app.add_subcommand("help", "Print this help");
+  app.add_subcommand("version", "Print the runtime's version");
+  app.add_subcommand("help", "Print this help");
   app.require_subcommand(0, 1);
 
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
-    app.parse(argc, argv);
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    opts.command = Options::Command::kHelp;
+    opts.help_text = app.help();
+    return opts;
   } catch (const CLI::ParseError& e) {
     return error(e.what());
   }
-  if (help_flag || help->parsed()) {
+  if (app.got_subcommand("help")) {
     opts.command = Options::Command::kHelp;
     opts.help_text = app.help();
+  } else if (app.got_subcommand("version")) {
+    opts.command = Options::Command::kVersion;
   } else if (info->parsed()) {
     opts.command = Options::Command::kInfo;
-  } else if (version->parsed()) {
-    opts.command = Options::Command::kVersion;
+  } else if (run->parsed() || shell->parsed()) {
+    if (auto ok = finish_run_options(opts.run, env_files, volumes, user, net); !ok) return ok.error();
+    if (shell->parsed()) {
+      opts.run.login_shell = true;
+    } else {
+      opts.run.command = run->remaining();
+      if (opts.run.command.empty()) return error("run: missing the command to run (./app run CMD [ARGS...])");
+    }
   } else {
-    opts.args = app.remaining();
+    opts.run.command = app.remaining();
+    opts.run.command_replaces_cmd = !opts.run.command.empty();
   }
   return opts;
 }

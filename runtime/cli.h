@@ -1,6 +1,7 @@
-// The appliance's command line: `./app info [--json]`, `./app version`, `./app help`.
+// The appliance's command line (see `./app help`).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,14 +9,42 @@
 
 namespace havre::runtime {
 
-struct Options {
-  enum class Command { kDefault, kInfo, kVersion, kHelp } command = Command::kDefault;
-  bool json = false;          // info --json
-  std::string help_text;      // filled for kHelp
-  std::vector<std::string> args;  // arguments for the default command
+struct Bind {
+  std::string source;  // host path, absolute
+  std::string target;  // path inside the container, absolute
+  bool read_only = false;
 };
 
-/// Parses argv. A usage error comes back as an Error whose message is ready to print.
-Result<Options> parse_args(int argc, char** argv);
+/// Everything `run` needs besides the appliance itself.
+struct RunOptions {
+  std::vector<std::string> command;  // empty: the manifest's entrypoint + cmd
+  bool command_replaces_cmd = false;  // `./app ARGS`: ARGS replace cmd, entrypoint stays (Docker)
+  bool login_shell = false;           // `./app shell`
+  std::vector<std::string> env;      // -e K=V, in order (after --env-file lines)
+  std::vector<Bind> binds;           // -v
+  std::string workdir;               // -w
+  std::string hostname;              // --hostname
+  bool read_only = false;            // --read-only: no writable layer
+  std::string persist_dir;           // --persist: writable layer kept here
+  bool net_none = false;             // --net none
+  std::optional<unsigned> uid, gid;  // --user UID[:GID]
+};
+
+struct Options {
+  enum class Command { kRun, kInfo, kVersion, kHelp } command = Command::kRun;
+  bool json = false;      // info --json
+  std::string help_text;  // kHelp
+  RunOptions run;
+};
+
+/// Parses argv. `passthrough` (the manifest's `args: passthrough`) sends every argument to the
+/// entrypoint; the runtime's own commands are then reached only as `--havre-<command>` in argv[1].
+/// Usage errors come back as an Error whose message is ready to print.
+Result<Options> parse_args(int argc, char** argv, bool passthrough);
+
+/// Parses one -v value "HOST:CTR[:ro|rw]"; relative HOST paths are taken from the current directory.
+Result<Bind> parse_bind(const std::string& spec);
+/// Parses --user "UID[:GID]" (numeric only: the runtime never looks up names).
+Result<std::pair<unsigned, std::optional<unsigned>>> parse_user(const std::string& spec);
 
 }  // namespace havre::runtime

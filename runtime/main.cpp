@@ -1,9 +1,12 @@
 // havre-runtime: the stub at the front of every appliance.
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "base/log.h"
 #include "cli.h"
 #include "info.h"
+#include "run.h"
 #include "self.h"
 #include "version.h"
 
@@ -11,16 +14,23 @@ namespace {
 
 int report(const havre::Error& err) {
   havre::log::error("%s", err.message().c_str());
-  return 125;  // a havre failure, as opposed to the payload's own status
+  return 125;  // a havre failure, as opposed to the command's own status
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using havre::runtime::Options;
-  havre::log::init("havre", havre::log::Level::kQuiet);
-  auto opts = havre::runtime::parse_args(argc, argv);
+  // The command's stdio is the user's: silent unless asked, errors only.
+  const char* debug = std::getenv("HAVRE_DEBUG");
+  havre::log::init("havre", debug && std::strcmp(debug, "1") == 0 ? havre::log::Level::kDebug
+                                                                   : havre::log::Level::kQuiet);
+  // The footer is one pread away; the manifest says whether arguments are ours (args: passthrough).
+  auto app = havre::runtime::open_self();
+  const bool passthrough = app && app->manifest && app->manifest->args == "passthrough";
+  auto opts = havre::runtime::parse_args(argc, argv, passthrough);
   if (!opts) return report(opts.error());
+
   switch (opts->command) {
     case Options::Command::kHelp:
       std::fputs(opts->help_text.c_str(), stdout);
@@ -28,14 +38,15 @@ int main(int argc, char** argv) {
     case Options::Command::kVersion:
       std::printf("havre %s\n", havre::kVersion);
       return 0;
-    case Options::Command::kInfo: {
-      auto app = havre::runtime::open_appliance("/proc/self/exe");
+    case Options::Command::kInfo:
       if (!app) return report(app.error());
       std::fputs((opts->json ? info_json(*app) : info_text(*app)).c_str(), stdout);
       return 0;
-    }
-    case Options::Command::kDefault:
+    case Options::Command::kRun:
       break;
   }
-  return report(havre::error("running the image is not implemented yet; try 'info'"));
+  if (!app) return report(app.error());
+  auto status = havre::runtime::run(*app, opts->run);
+  if (!status) return report(status.error());
+  return *status;
 }

@@ -9,7 +9,9 @@
 #include "format/elf.h"
 
 namespace havre::runtime {
+
 namespace {
+
 
 constexpr std::size_t kScanChunk = 4 << 20;
 // A manifest is a few KiB; refuse to read absurd ones into memory.
@@ -75,6 +77,25 @@ Status locate_by_scan(Appliance& a) {
   return {};
 }
 
+Result<Appliance> open_appliance_as(const std::string& open_path, const std::string& path) {
+  Appliance a;
+  a.path = path;
+  // /proc/self/exe opens the very file we run from, even if it was renamed or its name replaced.
+  int fd = ::open(open_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return sys_error("open " + path);
+  a.fd.reset(fd);
+  auto size = file_size(a.fd.get(), path);
+  if (!size) return size.error();
+  a.file_size = *size;
+
+  auto by_footer = locate_by_footer(a);
+  if (by_footer) return a;
+  a.footer_problem = by_footer.error().message();
+  if (auto ok = locate_by_scan(a); !ok)
+    return ok.error().wrap(path + " is not a havre appliance (" + a.footer_problem + ")");
+  return a;
+}
+
 }  // namespace
 
 Result<std::pair<std::uint64_t, squashfs::Superblock>> scan_for_image(int fd, const std::string& path,
@@ -104,22 +125,14 @@ Result<std::pair<std::uint64_t, squashfs::Superblock>> scan_for_image(int fd, co
   return error(why);
 }
 
-Result<Appliance> open_appliance(const std::string& path) {
-  Appliance a;
-  a.path = path;
-  auto fd = open_fd(path, O_RDONLY);
-  if (!fd) return fd.error();
-  a.fd = std::move(*fd);
-  auto size = file_size(a.fd.get(), path);
-  if (!size) return size.error();
-  a.file_size = *size;
-
-  auto by_footer = locate_by_footer(a);
-  if (by_footer) return a;
-  a.footer_problem = by_footer.error().message();
-  if (auto ok = locate_by_scan(a); !ok)
-    return ok.error().wrap(path + " is not a havre appliance (" + a.footer_problem + ")");
-  return a;
+Result<Appliance> open_self() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0) return sys_error("readlink /proc/self/exe");
+  return open_appliance_as("/proc/self/exe", std::string(buf, static_cast<size_t>(n)));
 }
+
+Result<Appliance> open_appliance(const std::string& path) { return open_appliance_as(path, path); }
+
 
 }  // namespace havre::runtime

@@ -34,6 +34,8 @@ struct Appliance {
 /// Opens an appliance and locates its image: one pread of the footer, then the superblock and manifest
 /// it points to (manifest sha256 checked). Without a usable footer, scans from the end of the ELF image.
 Result<Appliance> open_appliance(const std::string& path);
+/// open_appliance() on the running executable (/proc/self/exe), named by its real path in messages.
+Result<Appliance> open_self();
 
 /// Scans fd from `start` in large reads for the first offset holding a valid SquashFS superblock.
 Result<std::pair<std::uint64_t, squashfs::Superblock>> scan_for_image(int fd, const std::string& path,

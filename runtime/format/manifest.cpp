@@ -21,6 +21,7 @@ json to_value(const Manifest& m) {
       {"workdir", m.workdir},
       {"hostname", m.hostname},
       {"labels", m.labels},
+      {"args", m.args},
       {"build", {{"havre_version", m.build.havre_version}, {"bases", bases}, {"created", m.build.created}}},
   };
 }
@@ -58,7 +59,8 @@ Result<Manifest> from_value(const json& v) {
   if (!v.is_object()) return error("manifest: not a JSON object");
   Manifest m;
   for (auto [key, field] : {std::pair{"name", &m.name}, {"version", &m.version},
-                            {"workdir", &m.workdir}, {"hostname", &m.hostname}})
+                            {"workdir", &m.workdir}, {"hostname", &m.hostname},
+                            {"args", &m.args}})
     if (auto ok = get_string(v, key, *field); !ok) return ok.error();
   for (auto [key, field] : {std::pair{"entrypoint", &m.entrypoint}, {"cmd", &m.cmd}})
     if (auto ok = get_strings(v, key, *field); !ok) return ok.error();

@@ -25,6 +25,7 @@ struct Manifest {
   std::string workdir;
   std::string hostname;
   std::map<std::string, std::string> labels;
+  std::string args;  // "passthrough": every argument goes to the entrypoint; "" otherwise
   struct Build {
     std::string havre_version;
     std::vector<Base> bases;

@@ -1,0 +1,14 @@
+// /dev: a small tmpfs holding only the baseline device set, a private devpts, shm and mqueue.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+
+namespace havre::runtime {
+
+/// Builds root/dev: null zero full random urandom tty (mknod; root mode), the fd/std* symlinks,
+/// devpts (newinstance) with ptmx, /dev/shm and /dev/mqueue.
+Status mount_dev(const std::string& root);
+
+}  // namespace havre::runtime

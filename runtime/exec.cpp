@@ -1,0 +1,118 @@
+#include "exec.h"
+
+#include <grp.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+namespace havre::runtime {
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+[[noreturn]] void die(int status, const std::string& what, int err) {
+  std::string line = "havre: " + what + (err ? std::string(": ") + std::strerror(err) : "") + "\n";
+  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+  ::_exit(status);
+}
+
+void close_fds_from_3() {
+  // close_range(2) needs Linux 5.9; older kernels get the loop.
+  if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+  for (int fd = 3, max = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < max; ++fd) ::close(fd);
+}
+
+std::string lookup_env(const std::vector<std::string>& env, const std::string& key) {
+  for (const std::string& kv : env)
+    if (kv.compare(0, key.size() + 1, key + "=") == 0) return kv.substr(key.size() + 1);
+  return "";
+}
+
+}  // namespace
+
+bool command_shares_terminal() { return ::isatty(STDIN_FILENO) == 1; }
+
+ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, const char* host_term) {
+  ExecSpec spec;
+  if (opts.login_shell) {
+    spec.login_shell = true;
+  } else if (!opts.command.empty() && !opts.command_replaces_cmd) {
+    spec.argv = opts.command;  // ./app run CMD...
+  } else {
+    spec.argv = m.entrypoint;
+    const auto& args = opts.command_replaces_cmd ? opts.command : m.cmd;
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    if (spec.argv.empty()) spec.login_shell = true;
+  }
+
+  std::map<std::string, std::string> env;
+  env["PATH"] = kDefaultPath;
+  env["HOME"] = opts.uid.value_or(0) == 0 ? "/root" : "/";
+  if (host_term && *host_term) env["TERM"] = host_term;
+  for (const auto& [k, v] : m.env) env[k] = v;
+  for (const std::string& kv : opts.env) {
+    const size_t eq = kv.find('=');
+    env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
+
+  spec.workdir = !opts.workdir.empty() ? opts.workdir : !m.workdir.empty() ? m.workdir : "/";
+  spec.uid = opts.uid;
+  spec.gid = opts.gid;
+  return spec;
+}
+
+void exec_command(const ExecSpec& spec) {
+  // The init blocked and ignored signals; a command must start with defaults.
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  sigset_t all;
+  sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+
+  if (!command_shares_terminal()) ::setsid();
+
+  if (spec.gid) {
+    if (::setgroups(0, nullptr) != 0) die(125, "setgroups", errno);
+    if (::setgid(*spec.gid) != 0) die(125, "setgid " + std::to_string(*spec.gid), errno);
+  }
+  if (spec.uid && ::setuid(*spec.uid) != 0) die(125, "setuid " + std::to_string(*spec.uid), errno);
+
+  std::vector<std::string> argv = spec.argv;
+  if (spec.login_shell) argv = {::access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh", "-l"};
+
+  std::vector<char*> cargv, cenv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const std::string& e : spec.env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+
+  close_fds_from_3();
+  const std::string& name = argv.at(0);
+  if (name.find('/') != std::string::npos) {
+    ::execve(name.c_str(), cargv.data(), cenv.data());
+    die(errno == ENOENT ? 127 : 126, name, errno);
+  }
+  // execvpe semantics, with the container's PATH rather than ours.
+  std::string path = lookup_env(spec.env, "PATH");
+  int denied = 0;
+  for (size_t i = 0; i <= path.size();) {
+    size_t j = path.find(':', i);
+    if (j == std::string::npos) j = path.size();
+    const std::string dir = j > i ? path.substr(i, j - i) : ".";
+    const std::string candidate = dir + "/" + name;
+    ::execve(candidate.c_str(), cargv.data(), cenv.data());
+    if (errno == EACCES) denied = EACCES;
+    else if (errno != ENOENT && errno != ENOTDIR) die(126, candidate, errno);
+    i = j + 1;
+  }
+  if (denied) die(126, name, denied);
+  die(127, name + ": command not found", 0);
+}
+
+}  // namespace havre::runtime

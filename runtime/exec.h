@@ -1,0 +1,33 @@
+// The command: its argv, environment, identity and working directory, and the execve that starts it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "format/manifest.h"
+
+namespace havre::runtime {
+
+struct ExecSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in the container's PATH when it has no '/'
+  std::vector<std::string> env;   // K=V
+  std::string workdir = "/";
+  std::optional<unsigned> uid, gid;
+  bool login_shell = false;       // resolve argv at exec time: bash if present, else sh
+};
+
+/// Docker's rules: `run CMD` runs CMD; otherwise entrypoint + (args or cmd); with neither, a login
+/// shell. Environment: PATH and HOME defaults, the host's TERM, the manifest's env, then -e.
+ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, const char* host_term);
+
+/// With a terminal on stdin the command stays in the caller's session and process group, so the
+/// terminal's job control and signals reach it directly; otherwise it gets a session of its own.
+bool command_shares_terminal();
+
+/// In the forked child, inside the container: sets identity, session, cwd and fds, then execve.
+/// Never returns: on failure prints one line and exits 126 (not executable) or 127 (not found).
+[[noreturn]] void exec_command(const ExecSpec& spec);
+
+}  // namespace havre::runtime

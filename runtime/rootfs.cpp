@@ -1,0 +1,130 @@
+#include "rootfs.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "image.h"
+#include "mount.h"
+
+namespace havre::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+Status mkdir_all(const std::string& path, mode_t mode) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return sys_error(ec.value(), "mkdir " + path);
+  ::chmod(path.c_str(), mode);
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> mount_staging_area() {
+  // Any existing directory will do: the tmpfs hides it only inside our private mount namespace, and
+  // nothing is ever created on the host -- so a killed runtime leaves no temp dir behind.
+  for (const char* dir : {"/tmp", "/run", "/mnt", "/var/tmp"}) {
+    struct stat st {};
+    if (::lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (auto ok = mount_fs("havre", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700"); !ok) return ok.error();
+    return std::string(dir);
+  }
+  return error("no directory to stage the container in (tried /tmp, /run, /mnt, /var/tmp)");
+}
+
+Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const std::string& stage) {
+  const std::string lower = stage + "/image", root = stage + "/root";
+  for (const std::string& dir : {lower, root})
+    if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("mkdir " + dir);
+  if (auto ok = mount_image(app, lower); !ok) return ok.error().wrap("mounting the image");
+
+  if (opts.read_only) {
+    // No writable layer: the image itself is the root (a bind, so it is a mount point of its own).
+    if (auto ok = bind_mount(lower, root, false); !ok) return ok.error();
+    return root;
+  }
+  std::string upper = stage + "/rw/upper", work = stage + "/rw/work";
+  if (!opts.persist_dir.empty()) {
+    upper = opts.persist_dir + "/upper";
+    work = opts.persist_dir + "/work";
+  }
+  for (const std::string& dir : {upper, work})
+    if (auto ok = mkdir_all(dir, 0755); !ok) return ok.error().wrap("writable layer");
+  const std::string data = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+  if (auto ok = mount_fs("overlay", root, "overlay", 0, data); !ok) {
+    if (!opts.persist_dir.empty())
+      return ok.error().wrap("--persist " + opts.persist_dir +
+                             " (in use by another run, or on a filesystem overlayfs cannot write to?)");
+    return ok.error();
+  }
+  return root;
+}
+
+Status mount_kernel_filesystems(const std::string& root) {
+  struct Fs {
+    const char* target;
+    const char* type;
+    unsigned long flags;
+    const char* data;
+  };
+  static const Fs kFilesystems[] = {
+      // A new proc instance: it shows the new PID namespace only.
+      {"/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""},
+      {"/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, ""},
+      {"/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+  };
+  for (const Fs& f : kFilesystems) {
+    if (auto ok = ensure_mountpoint(root, f.target, false); !ok) return ok;
+    if (auto ok = mount_fs(f.type, root + f.target, f.type, f.flags, f.data); !ok) return ok;
+  }
+  return {};
+}
+
+Status mount_network_files(const std::string& root, bool writable_root) {
+  for (const char* file : {"/etc/resolv.conf", "/etc/hosts"}) {
+    if (!exists(file)) continue;
+    if (is_symlink(root, file)) {
+      // Common in images (resolv.conf -> systemd's stub). Replace the link in the writable layer
+      // rather than follow it; without one, keep the image's own file.
+      if (!writable_root) continue;
+      if (::unlink((root + file).c_str()) != 0) return sys_error("unlink " + root + file);
+    }
+    if (!writable_root && !exists(root + file)) continue;
+    if (auto ok = ensure_mountpoint(root, file, true); !ok) return ok;
+    if (auto ok = bind_mount(file, root + file, true); !ok) return ok;
+  }
+  return {};
+}
+
+Status mount_binds(const std::string& root, const RunOptions& opts) {
+  for (const Bind& b : opts.binds) {
+    struct stat st {};
+    if (::stat(b.source.c_str(), &st) != 0) return sys_error("-v " + b.source);
+    if (auto ok = ensure_mountpoint(root, b.target, !S_ISDIR(st.st_mode)); !ok) return ok.error().wrap("-v");
+    if (auto ok = bind_mount(b.source, root + b.target, b.read_only); !ok) return ok;
+  }
+  return {};
+}
+
+Status pivot_into(const std::string& root) {
+  // pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then removes it
+  // (runc's pivotRoot). No chroot: that would leave the old mounts reachable.
+  if (::chdir(root.c_str()) != 0) return sys_error("chdir " + root);
+  if (::syscall(SYS_pivot_root, ".", ".") != 0) return sys_error("pivot_root into " + root);
+  if (::umount2(".", MNT_DETACH) != 0) return sys_error("detach the old root");
+  if (::chdir("/") != 0) return sys_error("chdir /");
+  return {};
+}
+
+}  // namespace havre::runtime

@@ -1,0 +1,33 @@
+// The container's root filesystem: the image under a writable overlay, then the kernel filesystems,
+// bind mounts and host network files on top, then pivot_root into it.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+#include "cli.h"
+#include "self.h"
+
+namespace havre::runtime {
+
+/// Mounts a private tmpfs to stage in (over an existing host directory, visible only in this mount
+/// namespace) and returns its path.
+Result<std::string> mount_staging_area();
+
+/// Mounts the image and, over it, the writable layer (tmpfs, or --persist DIR; none with --read-only).
+/// Returns the directory that becomes "/".
+Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const std::string& stage);
+
+/// /proc (new instance), /sys read-only, /tmp tmpfs. /dev comes from dev.h.
+Status mount_kernel_filesystems(const std::string& root);
+
+/// Host /etc/resolv.conf and /etc/hosts, read-only, in host-network mode.
+Status mount_network_files(const std::string& root, bool writable_root);
+
+/// -v HOST:CTR[:ro]
+Status mount_binds(const std::string& root, const RunOptions& opts);
+
+/// pivot_root(2) into `root` and detach the old root: after this, the host's tree is unreachable.
+Status pivot_into(const std::string& root);
+
+}  // namespace havre::runtime

@@ -1,0 +1,179 @@
+#include "run.h"
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/log.h"
+#include "dev.h"
+#include "exec.h"
+#include "init.h"
+#include "mount.h"
+#include "namespaces.h"
+#include "rootfs.h"
+#include "signals.h"
+
+namespace havre::runtime {
+namespace {
+
+// Everything the container's init needs, prepared on the host side before clone().
+struct Plan {
+  const Appliance* app;
+  const RunOptions* opts;
+  ExecSpec exec;
+  std::string hostname;
+};
+
+Status check_host_inputs(const RunOptions& opts) {
+  for (const Bind& b : opts.binds) {
+    struct stat st {};
+    if (::stat(b.source.c_str(), &st) != 0) return sys_error("-v " + b.source);
+  }
+  if (!opts.persist_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opts.persist_dir, ec);
+    if (ec) return sys_error(ec.value(), "--persist " + opts.persist_dir);
+  }
+  return {};
+}
+
+Status enter_workdir(const std::string& dir, bool writable) {
+  if (::chdir(dir.c_str()) != 0) {
+    if (errno != ENOENT || !writable) return sys_error("working directory " + dir);
+    if (auto ok = ensure_mountpoint("", dir, false); !ok) return ok.error().wrap("working directory");
+    if (::chdir(dir.c_str()) != 0) return sys_error("working directory " + dir);
+  }
+  // A cwd outside the new root (an inherited fd, /proc/self/fd/N tricks) shows up as not absolute.
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr || cwd[0] != '/')
+    return error("working directory " + dir + " lies outside the container");
+  return {};
+}
+
+// The container's init, in the new namespaces. Never returns: ends in run_init() or _exit(125)
+// after writing the error to `report`.
+[[noreturn]] void container_main(const Plan& plan, UniqueFd report, UniqueFd parent_alive) {
+  auto fail = [&report](Error err) {
+    const std::string msg = err.message();
+    ssize_t ignored = ::write(report.get(), msg.data(), msg.size());
+    (void)ignored;
+    ::_exit(125);
+  };
+  const RunOptions& opts = *plan.opts;
+
+  // 1. Die with the outer runtime (and so does everything in our PID namespace), even if it died
+  //    before this line: its end of `parent_alive` is then already closed.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(sys_error("prctl(PR_SET_PDEATHSIG)"));
+  struct pollfd pfd = {parent_alive.get(), POLLIN, 0};
+  if (::poll(&pfd, 1, 0) != 0) ::_exit(125);
+  parent_alive.reset();
+  // 2. Nothing in the container may read our memory or open us through /proc (CVE-2019-5736).
+  if (::prctl(PR_SET_DUMPABLE, 0) != 0) fail(sys_error("prctl(PR_SET_DUMPABLE)"));
+  ::umask(0022);
+
+  // 3. Private propagation before the first mount: nothing we mount ever appears on the host.
+  if (auto ok = make_mounts_private(); !ok) fail(ok.error());
+  // 4. A tmpfs to stage in, then the image (loop device) under the writable overlay.
+  auto stage = mount_staging_area();
+  if (!stage) fail(stage.error());
+  auto root = mount_root(*plan.app, opts, *stage);
+  if (!root) fail(root.error());
+  // 5. Kernel filesystems, /dev, host network files and volumes inside the new root.
+  if (auto ok = mount_kernel_filesystems(*root); !ok) fail(ok.error());
+  if (auto ok = mount_dev(*root); !ok) fail(ok.error());
+  if (!opts.net_none)
+    if (auto ok = mount_network_files(*root, !opts.read_only); !ok) fail(ok.error());
+  if (auto ok = mount_binds(*root, opts); !ok) fail(ok.error());
+  // 6. UTS and network namespaces.
+  if (auto ok = set_hostname(plan.hostname); !ok) fail(ok.error());
+  if (opts.net_none)
+    if (auto ok = bring_up_loopback(); !ok) fail(ok.error());
+  // 7. Into the new root; the host's tree is detached.
+  if (auto ok = pivot_into(*root); !ok) fail(ok.error());
+  if (auto ok = enter_workdir(plan.exec.workdir, !opts.read_only); !ok) fail(ok.error());
+  // 8. Start the command and serve as its init.
+  run_init(plan.exec, std::move(report));
+}
+
+}  // namespace
+
+Result<int> run(const Appliance& app, const RunOptions& opts) {
+  if (!app.manifest) return error(app.path + ": no manifest (" + app.manifest_problem + ")");
+  if (::geteuid() != 0) return error("running without root is not supported yet: run as root (sudo)");
+  if (auto ok = check_host_inputs(opts); !ok) return ok.error();
+
+  Plan plan{&app, &opts, make_exec_spec(*app.manifest, opts, std::getenv("TERM")), ""};
+  plan.hostname = !opts.hostname.empty()            ? opts.hostname
+                  : !app.manifest->hostname.empty() ? app.manifest->hostname
+                  : !app.manifest->name.empty()     ? app.manifest->name
+                                                    : "havre";
+
+  // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
+  auto sigfd = block_into_signalfd();
+  if (!sigfd) return sigfd.error();
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
+  UniqueFd report_read(fds[0]), report_write(fds[1]);
+  if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
+  UniqueFd alive_read(fds[0]), alive_write(fds[1]);
+
+  auto pid = clone_into_namespaces(container_clone_flags(opts.net_none));
+  if (!pid) return pid.error();
+  if (*pid == 0) {
+    report_read.reset();
+    alive_write.reset();
+    sigfd->reset();
+    container_main(plan, std::move(report_write), std::move(alive_read));
+  }
+  report_write.reset();
+  alive_read.reset();
+
+  // Relay signals to the init until it exits; collect a setup error if it reports one.
+  std::string setup_error;
+  bool setup_done = false;
+  int interrupted_by = 0;
+  for (;;) {
+    struct pollfd pfds[2] = {{sigfd->get(), POLLIN, 0}, {report_read.get(), POLLIN, 0}};
+    const int n = ::poll(pfds, setup_done ? 1 : 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("poll");
+    if (!setup_done && pfds[1].revents) {
+      char buf[4096];
+      const ssize_t r = ::read(report_read.get(), buf, sizeof buf);
+      if (r > 0) setup_error.append(buf, static_cast<size_t>(r));
+      else setup_done = true;
+    }
+    if (!pfds[0].revents) continue;
+    signalfd_siginfo info{};
+    if (::read(sigfd->get(), &info, sizeof info) != sizeof info) continue;
+    if (info.ssi_signo == SIGCHLD) {
+      int status = 0;
+      const pid_t r = ::waitpid(*pid, &status, WNOHANG);
+      if (r != *pid) continue;
+      // Drain a setup error written just before the init exited.
+      char buf[4096];
+      ssize_t got;
+      while (!setup_done && (got = ::read(report_read.get(), buf, sizeof buf)) > 0)
+        setup_error.append(buf, static_cast<size_t>(got));
+      if (!setup_error.empty()) return error(setup_error);
+      if (interrupted_by) return 128 + interrupted_by;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (!setup_done) {
+      // Interrupted while setting up: there is no command to pass the signal to yet.
+      interrupted_by = static_cast<int>(info.ssi_signo);
+      ::kill(*pid, SIGKILL);
+    } else if (!from_terminal(info)) {
+      // The terminal's signals reach the init directly (same process group).
+      ::kill(*pid, static_cast<int>(info.ssi_signo));
+    }
+  }
+}
+
+}  // namespace havre::runtime

@@ -1,0 +1,129 @@
+// Helpers shared by the unit tests: temp directories, whole-file I/O, child processes, and a hand-built
+// SquashFS superblock.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "format/endian.h"
+#include "format/superblock.h"
+#include "tempdir.h"
+
+namespace havre::test {
+
+/// A fresh directory under $TMPDIR (default /tmp), removed with everything in it at scope exit.
+inline pack::TempDir temp_dir() {
+  const char* tmp = std::getenv("TMPDIR");
+  auto dir = pack::TempDir::make(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "havre-unit-");
+  if (!dir) FAIL(dir.error().message());
+  return std::move(*dir);
+}
+
+inline void write_file(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  REQUIRE_MESSAGE(out.good(), "writing " << path);
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), "reading " << path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+inline std::string_view as_chars(std::span<const std::byte> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+inline std::span<const std::byte> as_byte_span(std::string_view text) {
+  return std::as_bytes(std::span(text.data(), text.size()));
+}
+
+/// Runs argv (no shell) with stdin from /dev/null; returns the exit status, 127 if exec failed.
+/// stdout is captured into *out when given, else discarded; stderr is inherited.
+inline int run(const std::vector<std::string>& argv, std::string* out = nullptr) {
+  int pipefd[2];
+  REQUIRE(::pipe2(pipefd, O_CLOEXEC) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    ::dup2(null_fd, 0);
+    ::dup2(out != nullptr ? pipefd[1] : null_fd, 1);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  std::string captured;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    captured.append(buf, static_cast<size_t>(n));
+  }
+  ::close(pipefd[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (out != nullptr) *out = captured;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// Byte offsets of the SquashFS 4.0 superblock fields the parser reads.
+struct SbField {
+  static constexpr size_t kMagic = 0, kInodes = 4, kBlockSize = 12, kCompression = 20, kBlockLog = 22,
+                          kMajor = 28, kMinor = 30, kBytesUsed = 40, kIdTable = 48, kInodeTable = 64,
+                          kDirTable = 72;
+};
+
+/// A valid SquashFS 4.0 superblock (gzip, 128 KiB blocks) for an image of `bytes_used` bytes.
+inline std::array<std::byte, squashfs::kSuperblockSize> make_superblock(std::uint64_t bytes_used = 4096) {
+  std::array<std::byte, squashfs::kSuperblockSize> sb{};
+  std::span<std::byte> b(sb);
+  store_le<std::uint32_t>(b, SbField::kMagic, 0x73717368);
+  store_le<std::uint32_t>(b, SbField::kInodes, 3);
+  store_le<std::uint32_t>(b, SbField::kBlockSize, 131072);
+  store_le<std::uint16_t>(b, SbField::kCompression, 1);
+  store_le<std::uint16_t>(b, SbField::kBlockLog, 17);
+  store_le<std::uint16_t>(b, SbField::kMajor, 4);
+  store_le<std::uint16_t>(b, SbField::kMinor, 0);
+  store_le<std::uint64_t>(b, SbField::kBytesUsed, bytes_used);
+  store_le<std::uint64_t>(b, SbField::kInodeTable, 96);
+  store_le<std::uint64_t>(b, SbField::kDirTable, 200);
+  store_le<std::uint64_t>(b, SbField::kIdTable, 300);
+  return sb;
+}
+
+/// A real SquashFS image of a tiny tree (one file holding "hello\n"), made by mksquashfs in `work`.
+inline std::string make_real_image(const std::string& work, const std::string& compression = "gzip") {
+  const std::string tree = work + "/tree";
+  REQUIRE(::mkdir(tree.c_str(), 0755) == 0);
+  write_file(tree + "/hello.txt", "hello\n");
+  const std::string image = work + "/image.sqfs";
+  REQUIRE(run({"mksquashfs", tree, image, "-noappend", "-quiet", "-no-progress", "-all-root", "-comp",
+               compression}) == 0);
+  return read_file(image);
+}
+
+}  // namespace havre::test
