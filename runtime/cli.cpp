@@ -170,7 +170,14 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
     if (shell->parsed()) {
       opts.run.login_shell = true;
     } else {
+      // prefix_command() stops at the first unknown word; a dash there is a mistyped option, not a
+      // command. After an explicit `--`, CLI11 hands the rest to the parent app.
       opts.run.command = run->remaining();
+      if (opts.run.command.empty()) {
+        opts.run.command = app.remaining();
+      } else if (opts.run.command[0].size() > 1 && opts.run.command[0][0] == '-') {
+        return error("run: unknown option " + opts.run.command[0] + " (see ./app help)");
+      }
       if (opts.run.command.empty()) return error("run: missing the command to run (./app run CMD [ARGS...])");
     }
   } else {

@@ -29,7 +29,28 @@ Status mkdir_all(const std::string& path, mode_t mode) {
   return {};
 }
 
+std::string fd_path(const UniqueFd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
+
 }  // namespace
+
+Result<HostRefs> open_host_refs(const RunOptions& opts) {
+  HostRefs refs;
+  for (const Bind& b : opts.binds) {
+    auto fd = open_fd(b.source, O_PATH);
+    if (!fd) return fd.error().wrap("-v");
+    refs.binds.push_back(std::move(*fd));
+  }
+  if (!opts.persist_dir.empty()) {
+    auto fd = open_fd(opts.persist_dir, O_PATH | O_DIRECTORY);
+    if (!fd) return fd.error().wrap("--persist");
+    refs.persist = std::move(*fd);
+  }
+  if (!opts.net_none) {
+    if (auto fd = open_fd("/etc/resolv.conf", O_PATH)) refs.resolv_conf = std::move(*fd);
+    if (auto fd = open_fd("/etc/hosts", O_PATH)) refs.hosts = std::move(*fd);
+  }
+  return refs;
+}
 
 Result<std::string> mount_staging_area() {
   // Any existing directory will do: the tmpfs hides it only inside our private mount namespace, and
@@ -43,7 +64,8 @@ Result<std::string> mount_staging_area() {
   return error("no directory to stage the container in (tried /tmp, /run, /mnt, /var/tmp)");
 }
 
-Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const std::string& stage) {
+Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const HostRefs& host,
+                               const std::string& stage) {
   const std::string lower = stage + "/image", root = stage + "/root";
   for (const std::string& dir : {lower, root})
     if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("mkdir " + dir);
@@ -55,9 +77,9 @@ Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, con
     return root;
   }
   std::string upper = stage + "/rw/upper", work = stage + "/rw/work";
-  if (!opts.persist_dir.empty()) {
-    upper = opts.persist_dir + "/upper";
-    work = opts.persist_dir + "/work";
+  if (host.persist.valid()) {
+    upper = fd_path(host.persist) + "/upper";
+    work = fd_path(host.persist) + "/work";
   }
   for (const std::string& dir : {upper, work})
     if (auto ok = mkdir_all(dir, 0755); !ok) return ok.error().wrap("writable layer");
@@ -91,9 +113,9 @@ Status mount_kernel_filesystems(const std::string& root) {
   return {};
 }
 
-Status mount_network_files(const std::string& root, bool writable_root) {
-  for (const char* file : {"/etc/resolv.conf", "/etc/hosts"}) {
-    if (!exists(file)) continue;
+Status mount_network_files(const std::string& root, const HostRefs& host, bool writable_root) {
+  for (const auto& [file, ref] : {std::pair{"/etc/resolv.conf", &host.resolv_conf}, {"/etc/hosts", &host.hosts}}) {
+    if (!ref->valid()) continue;
     if (is_symlink(root, file)) {
       // Common in images (resolv.conf -> systemd's stub). Replace the link in the writable layer
       // rather than follow it; without one, keep the image's own file.
@@ -102,17 +124,19 @@ Status mount_network_files(const std::string& root, bool writable_root) {
     }
     if (!writable_root && !exists(root + file)) continue;
     if (auto ok = ensure_mountpoint(root, file, true); !ok) return ok;
-    if (auto ok = bind_mount(file, root + file, true); !ok) return ok;
+    if (auto ok = bind_mount(fd_path(*ref), root + file, true); !ok) return ok.error().wrap(std::string("host ") + file);
   }
   return {};
 }
 
-Status mount_binds(const std::string& root, const RunOptions& opts) {
-  for (const Bind& b : opts.binds) {
+Status mount_binds(const std::string& root, const RunOptions& opts, const HostRefs& host) {
+  for (size_t i = 0; i < opts.binds.size(); ++i) {
+    const Bind& b = opts.binds[i];
     struct stat st {};
-    if (::stat(b.source.c_str(), &st) != 0) return sys_error("-v " + b.source);
+    if (::fstat(host.binds[i].get(), &st) != 0) return sys_error("-v " + b.source);
     if (auto ok = ensure_mountpoint(root, b.target, !S_ISDIR(st.st_mode)); !ok) return ok.error().wrap("-v");
-    if (auto ok = bind_mount(b.source, root + b.target, b.read_only); !ok) return ok;
+    if (auto ok = bind_mount(fd_path(host.binds[i]), root + b.target, b.read_only); !ok)
+      return ok.error().wrap("-v " + b.source + ":" + b.target);
   }
   return {};
 }

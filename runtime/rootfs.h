@@ -3,6 +3,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
 
 #include "base/error.h"
 #include "cli.h"
@@ -10,22 +13,33 @@
 
 namespace havre::runtime {
 
+/// Host paths the container uses (volumes, the --persist directory, network files), opened (O_PATH)
+/// before anything is mounted: the staging tmpfs may hide them (it covers /tmp), and the image must not
+/// be able to redirect them. Mounted through /proc/self/fd/N.
+struct HostRefs {
+  std::vector<UniqueFd> binds;  // one per RunOptions::binds entry
+  UniqueFd persist;
+  UniqueFd resolv_conf, hosts;  // absent when the host has none
+};
+Result<HostRefs> open_host_refs(const RunOptions& opts);
+
 /// Mounts a private tmpfs to stage in (over an existing host directory, visible only in this mount
 /// namespace) and returns its path.
 Result<std::string> mount_staging_area();
 
 /// Mounts the image and, over it, the writable layer (tmpfs, or --persist DIR; none with --read-only).
 /// Returns the directory that becomes "/".
-Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const std::string& stage);
+Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const HostRefs& host,
+                               const std::string& stage);
 
 /// /proc (new instance), /sys read-only, /tmp tmpfs. /dev comes from dev.h.
 Status mount_kernel_filesystems(const std::string& root);
 
 /// Host /etc/resolv.conf and /etc/hosts, read-only, in host-network mode.
-Status mount_network_files(const std::string& root, bool writable_root);
+Status mount_network_files(const std::string& root, const HostRefs& host, bool writable_root);
 
 /// -v HOST:CTR[:ro]
-Status mount_binds(const std::string& root, const RunOptions& opts);
+Status mount_binds(const std::string& root, const RunOptions& opts, const HostRefs& host);
 
 /// pivot_root(2) into `root` and detach the old root: after this, the host's tree is unreachable.
 Status pivot_into(const std::string& root);

@@ -79,23 +79,27 @@ Status enter_workdir(const std::string& dir, bool writable) {
 
   // 3. Private propagation before the first mount: nothing we mount ever appears on the host.
   if (auto ok = make_mounts_private(); !ok) fail(ok.error());
-  // 4. A tmpfs to stage in, then the image (loop device) under the writable overlay.
+  // 4. Host paths first (the staging tmpfs may hide them), then a tmpfs to stage in, then the image
+  //    (loop device) under the writable overlay.
+  auto host = open_host_refs(opts);
+  if (!host) fail(host.error());
   auto stage = mount_staging_area();
   if (!stage) fail(stage.error());
-  auto root = mount_root(*plan.app, opts, *stage);
+  auto root = mount_root(*plan.app, opts, *host, *stage);
   if (!root) fail(root.error());
   // 5. Kernel filesystems, /dev, host network files and volumes inside the new root.
   if (auto ok = mount_kernel_filesystems(*root); !ok) fail(ok.error());
   if (auto ok = mount_dev(*root); !ok) fail(ok.error());
   if (!opts.net_none)
-    if (auto ok = mount_network_files(*root, !opts.read_only); !ok) fail(ok.error());
-  if (auto ok = mount_binds(*root, opts); !ok) fail(ok.error());
+    if (auto ok = mount_network_files(*root, *host, !opts.read_only); !ok) fail(ok.error());
+  if (auto ok = mount_binds(*root, opts, *host); !ok) fail(ok.error());
   // 6. UTS and network namespaces.
   if (auto ok = set_hostname(plan.hostname); !ok) fail(ok.error());
   if (opts.net_none)
     if (auto ok = bring_up_loopback(); !ok) fail(ok.error());
   // 7. Into the new root; the host's tree is detached.
   if (auto ok = pivot_into(*root); !ok) fail(ok.error());
+  *host = HostRefs{};  // the references point into the detached old root now
   if (auto ok = enter_workdir(plan.exec.workdir, !opts.read_only); !ok) fail(ok.error());
   // 8. Start the command and serve as its init.
   run_init(plan.exec, std::move(report));

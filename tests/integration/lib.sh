@@ -25,6 +25,8 @@ TEST_USER=havre-test
 TEST_NAME=$(basename "$0" .sh)
 FAILURES=0
 CHECKS=0
+# Resolve python3 once: version-manager shims (pyenv) cost a few hundred ms per call.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)
 _BG_PIDS=()
 
 # --- reporting -------------------------------------------------------------------------------
@@ -113,6 +115,10 @@ require_cmd() {
 }
 
 # Both binaries; another build may be relinking them, so give it a moment.
+require_python() {
+  [[ -n $PYTHON && -x $PYTHON ]] || skip "python3 is not installed (scripts/setup installs it)"
+}
+
 require_binaries() {
   local i
   for ((i = 0; i < 60; i++)); do
@@ -160,7 +166,7 @@ _lib_exit() {
   if ((rc == 0)); then
     say "PASS ($CHECKS checks)"
   elif ((rc != 77)); then
-    say "FAILED: $FAILURES of $CHECKS checks failed (exit status $rc)" >&2
+    say "FAILED (exit status $rc; $FAILURES of $CHECKS checks failed)" >&2
   fi
   exit "$rc"
 }
@@ -192,17 +198,19 @@ must_pack() {
   ((RC == 0)) || fail "havre-pack $* failed with exit status $RC: $ERR"
 }
 
-# `APP info --json` into FILE; a failure ends the test.
-info_json() {  # APP FILE
+# `APP info --json` into FILE, and into the associative array NAME if given (see load_json);
+# a failure ends the test.
+info_json() {  # APP FILE [NAME]
   run "$(exe_path "$1")" info --json
   ((RC == 0)) || fail "$1 info --json failed with exit status $RC: $ERR"
   printf '%s\n' "$OUT" >"$2"
+  if [[ -n ${3:-} ]]; then load_json "$3" "$2"; fi
 }
 
 # Prints one field of a JSON document, by dotted path ("manifest.build.bases.0.sha256").
 # Strings print raw, null as "null", lists and mappings as compact JSON with sorted keys.
 json_get() {  # FILE PATH
-  python3 - "$1" "$2" <<'EOF'
+  "$PYTHON" -I -S - "$1" "$2" <<'EOF'
 import json, sys
 value = json.load(open(sys.argv[1]))
 for part in sys.argv[2].split("."):
@@ -219,14 +227,39 @@ else:
 EOF
 }
 
+# Loads every field of a JSON document into the global associative array NAME, keyed by dotted
+# path (NAME[image_offset], NAME[manifest.build.bases.0.sha256]), valued as json_get prints them.
+# One python run instead of one per field.
+load_json() {  # NAME FILE
+  local code
+  code=$("$PYTHON" -I -S - "$1" "$2" <<'EOF'
+import json, shlex, sys
+name, doc = sys.argv[1], json.load(open(sys.argv[2]))
+def text(v):
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def walk(path, v):
+    if path:
+        print(f"{name}[{shlex.quote(path)}]={shlex.quote(text(v))}")
+    items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
+    for k, child in items:
+        walk(f"{path}.{k}" if path else str(k), child)
+print(f"unset {name}; declare -gA {name}=()")
+walk("", doc)
+EOF
+  ) || fail "load_json: cannot read $2"
+  eval "$code"
+}
+
 # The JSON text on stdin, in the form json_get prints.
 json_norm() {
-  python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True, separators=(",", ":"), ensure_ascii=False))'
+  "$PYTHON" -I -S -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True, separators=(",", ":"), ensure_ascii=False))'
 }
 
 # sha256 of LENGTH bytes of FILE from OFFSET.
 sha256_range() {  # FILE OFFSET LENGTH
-  python3 - "$@" <<'EOF'
+  "$PYTHON" -I -S - "$@" <<'EOF'
 import hashlib, sys
 path, offset, length = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 h = hashlib.sha256()
@@ -247,7 +280,7 @@ sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # Writes LENGTH bytes of FILE from OFFSET to stdout.
 read_bytes() {  # FILE OFFSET LENGTH
-  python3 -c 'import sys; f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2])); sys.stdout.buffer.write(f.read(int(sys.argv[3])))' "$@"
+  "$PYTHON" -I -S -c 'import sys; f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2])); sys.stdout.buffer.write(f.read(int(sys.argv[3])))' "$@"
 }
 
 # A path that runs FILE as a command even when it has no slash.
@@ -257,7 +290,7 @@ exe_path() { if [[ $1 == */* ]]; then printf '%s\n' "$1"; else printf './%s\n' "
 
 # Normalizes `tar -tv --numeric-owner` or `unsquashfs -lln` lines on stdin.
 _normalize_listing() {  # tar|squashfs
-  python3 -c '
+  "$PYTHON" -I -S -c '
 import re, sys
 kind = sys.argv[1]
 line_re = re.compile(r"^(\S{10})\s+(\d+)/(\d+)\s+(\d+,\s*\d+|\d+)\s+\d{4}-\d\d-\d\d \d\d:\d\d\s(.*)$")
@@ -369,7 +402,7 @@ make_busybox_tarball() {  # OUT (.tar, .tar.gz, .tar.xz)
   local busybox=/bin/busybox
   [[ -x $busybox ]] || skip "$busybox is missing (Debian package busybox-static)"
   file -L "$busybox" | grep -q 'statically linked' || skip "$busybox is not statically linked (install busybox-static)"
-  python3 - "$1" "$busybox" <<'EOF'
+  "$PYTHON" -I -S - "$1" "$busybox" <<'EOF'
 import io, sys, tarfile
 out, busybox = sys.argv[1], sys.argv[2]
 mode = "w:gz" if out.endswith(".gz") else "w:xz" if out.endswith(".xz") else "w"
@@ -420,7 +453,7 @@ EOF
 # A tarball from a list of hostile or odd entries, given as Python tuples on stdin:
 #   ("reg", NAME) ("dir", NAME) ("sym", NAME, TARGET) ("hard", NAME, TARGET)
 make_tarball_from_spec() {  # OUT < SPEC
-  python3 -c '
+  "$PYTHON" -I -S -c '
 import ast, io, sys, tarfile
 kinds = {"reg": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "sym": tarfile.SYMTYPE, "hard": tarfile.LNKTYPE}
 with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as tar:
@@ -439,3 +472,6 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as tar:
         tar.addfile(info, io.BytesIO(data) if data else None)
 ' "$1"
 }
+
+# Every helper above leans on python3.
+require_python

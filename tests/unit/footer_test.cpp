@@ -134,6 +134,14 @@ TEST_CASE("footer: decode rejects damaged footers") {
     CHECK(out.error().message() ==
           "footer: format version 2 is not supported (this runtime reads version 1)");
   }
+  SUBCASE("a newer version written by encode() is reported as unsupported") {
+    footer::Footer newer = valid_layout();
+    newer.version = 7;
+    auto out = footer::decode(footer::encode(newer));
+    REQUIRE_FALSE(out);
+    CHECK(out.error().message() ==
+          "footer: format version 7 is not supported (this runtime reads version 1)");
+  }
   SUBCASE("a resealed wrong footer size") {
     store_le<std::uint32_t>(bytes, 4, 64);
     reseal(bytes);

@@ -17,6 +17,7 @@ manifest::Manifest sample() {
   m.workdir = "/srv";
   m.hostname = "box";
   m.labels = {{"org.example/team", "infra"}, {"a", "b\nc"}};
+  m.args = "passthrough";
   m.build.havre_version = "0.1.0";
   m.build.created = "2024-05-01T12:00:00Z";
   m.build.bases = {{"tarball", "https://example.org/rootfs.tar.gz", std::string(64, 'a')},
@@ -33,6 +34,7 @@ void check_equal(const manifest::Manifest& a, const manifest::Manifest& b) {
   CHECK(a.workdir == b.workdir);
   CHECK(a.hostname == b.hostname);
   CHECK(a.labels == b.labels);
+  CHECK(a.args == b.args);
   CHECK(a.build.havre_version == b.build.havre_version);
   CHECK(a.build.created == b.build.created);
   REQUIRE(a.build.bases.size() == b.build.bases.size());
@@ -65,6 +67,7 @@ TEST_CASE("manifest: to_json is canonical") {
   SUBCASE("an empty manifest, byte for byte") {
     CHECK(manifest::to_json(manifest::Manifest{}) ==
           "{\n"
+          "  \"args\": \"\",\n"
           "  \"build\": {\n"
           "    \"bases\": [],\n"
           "    \"created\": \"\",\n"
@@ -85,8 +88,8 @@ TEST_CASE("manifest: to_json is canonical") {
     REQUIRE(text.size() > 2);
     CHECK(text.substr(text.size() - 2) == "}\n");
     size_t last = 0;
-    for (const char* key : {"\"build\"", "\"cmd\"", "\"entrypoint\"", "\"env\"", "\"hostname\"", "\"labels\"",
-                            "\"name\"", "\"version\"", "\"workdir\""}) {
+    for (const char* key : {"\"args\"", "\"build\"", "\"cmd\"", "\"entrypoint\"", "\"env\"", "\"hostname\"",
+                            "\"labels\"", "\"name\"", "\"version\"", "\"workdir\""}) {
       CAPTURE(key);
       const size_t at = text.find(std::string("\n  ") + key + ":");
       REQUIRE(at != std::string::npos);
@@ -104,6 +107,7 @@ TEST_CASE("manifest: to_json is canonical") {
     manifest::Manifest b;  // the same content, built in another order
     b.build = a.build;
     b.labels = {{"a", "b\nc"}, {"org.example/team", "infra"}};
+    b.args = a.args;
     b.hostname = a.hostname;
     b.workdir = a.workdir;
     b.env["EMPTY"] = "";
@@ -139,6 +143,7 @@ TEST_CASE("manifest: from_json rejects wrong types, naming the key") {
   CHECK(rejection(R"({"version": null})") == "manifest: 'version' is not a string");
   CHECK(rejection(R"({"workdir": ["/"]})") == "manifest: 'workdir' is not a string");
   CHECK(rejection(R"({"hostname": true})") == "manifest: 'hostname' is not a string");
+  CHECK(rejection(R"({"args": ["passthrough"]})") == "manifest: 'args' is not a string");
   CHECK(rejection(R"({"env": ["A=B"]})") == "manifest: 'env' is not an object");
   CHECK(rejection(R"({"env": {"A": 1}})") == "manifest: 'env.A' is not a string");
   CHECK(rejection(R"({"labels": "x"})") == "manifest: 'labels' is not an object");
