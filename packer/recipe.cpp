@@ -78,10 +78,11 @@ class Reader {
 };
 
 Result<std::uint32_t> parse_size(const std::string& text) {
-  static const std::regex kSize("([0-9]+)([KkMm]?)");
+  // Eight digits are more than any valid size needs; longer numbers fail the match, never overflow.
+  static const std::regex kSize("0*([0-9]{1,8})([KkMm]?)");
   std::smatch m;
   if (!std::regex_match(text, m, kSize)) return error("'" + text + "' is not a size (e.g. 131072, 128K, 1M)");
-  std::uint64_t v = std::stoull(m[1].str().substr(0, 9));
+  std::uint64_t v = std::stoull(m[1].str());
   if (m[2] == "K" || m[2] == "k") v <<= 10;
   if (m[2] == "M" || m[2] == "m") v <<= 20;
   if (v < 4096 || v > (1u << 20) || (v & (v - 1)) != 0)

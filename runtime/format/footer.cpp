@@ -72,6 +72,9 @@ Result<Footer> decode_for_file(std::span<const std::byte> tail, std::uint64_t fi
     return error("footer: image (offset " + std::to_string(f->image_offset) + ", size " +
                  std::to_string(f->image_size) + ") lies outside the file (" +
                  std::to_string(file_size) + " bytes)");
+  if (f->image_size % kImageAlignment != 0)
+    return error("footer: image size " + std::to_string(f->image_size) + " is not a multiple of " +
+                 std::to_string(kImageAlignment));
   if (f->manifest_offset < f->image_offset + f->image_size || f->manifest_offset > footer_at ||
       f->manifest_size != footer_at - f->manifest_offset)
     return error("footer: manifest (offset " + std::to_string(f->manifest_offset) + ", size " +

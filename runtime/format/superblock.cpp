@@ -33,7 +33,8 @@ Result<Superblock> parse(std::span<const std::byte> b, std::uint64_t offset, std
     return error("squashfs superblock: version " + std::to_string(sb.major) + "." +
                  std::to_string(sb.minor) + ", expected 4.0");
   const std::uint32_t bs = sb.block_size;
-  if (bs < 4096 || bs > (1u << 20) || (bs & (bs - 1)) != 0 || (1u << block_log) != bs)
+  if (bs < 4096 || bs > (1u << 20) || (bs & (bs - 1)) != 0 || block_log < 12 || block_log > 20 ||
+      (1u << block_log) != bs)
     return error("squashfs superblock: bad block size " + std::to_string(bs));
   if (compression_name(sb.compression).empty())
     return error("squashfs superblock: unknown compressor " + std::to_string(sb.compression));

@@ -233,6 +233,44 @@ TEST_CASE("self: elf::image_end") {
     REQUIRE_MESSAGE(end, end.error().message());
     CHECK(*end == 64);
   }
+  SUBCASE("segments and sections extend the end; SHT_NOBITS sections do not") {
+    // [ehdr 0..64][3 section headers 64..256][1 program header 256..312] ... 1000 bytes in all.
+    std::string file = minimal_elf_header();
+    file.resize(1000, '\0');
+    auto b = std::as_writable_bytes(std::span(file.data(), file.size()));
+    store_le<std::uint64_t>(b, offsetof(Elf64_Ehdr, e_shoff), 64);
+    store_le<std::uint16_t>(b, offsetof(Elf64_Ehdr, e_shnum), 3);
+    store_le<std::uint64_t>(b, offsetof(Elf64_Ehdr, e_phoff), 256);
+    store_le<std::uint16_t>(b, offsetof(Elf64_Ehdr, e_phnum), 1);
+    auto section = [&](int i, std::uint32_t type, std::uint64_t offset, std::uint64_t size) {
+      const size_t at = 64 + i * sizeof(Elf64_Shdr);
+      store_le<std::uint32_t>(b, at + offsetof(Elf64_Shdr, sh_type), type);
+      store_le<std::uint64_t>(b, at + offsetof(Elf64_Shdr, sh_offset), offset);
+      store_le<std::uint64_t>(b, at + offsetof(Elf64_Shdr, sh_size), size);
+    };
+    section(1, SHT_PROGBITS, 450, 100);    // ends at 550
+    section(2, SHT_NOBITS, 550, 1 << 30);  // .bss: no file bytes
+    store_le<std::uint32_t>(b, 256 + offsetof(Elf64_Phdr, p_type), PT_LOAD);
+    store_le<std::uint64_t>(b, 256 + offsetof(Elf64_Phdr, p_offset), 0);
+    store_le<std::uint64_t>(b, 256 + offsetof(Elf64_Phdr, p_filesz), 400);
+    const std::string path = dir.path() + "/crafted";
+    test::write_file(path, file);
+    auto fd = open_fd(path, O_RDONLY);
+    REQUIRE(fd);
+    auto end = elf::image_end(fd->get(), path);
+    REQUIRE_MESSAGE(end, end.error().message());
+    CHECK(*end == 550);
+
+    SUBCASE("a segment reaching further") {
+      store_le<std::uint64_t>(b, 256 + offsetof(Elf64_Phdr, p_filesz), 700);
+      test::write_file(path, file);
+      auto fd2 = open_fd(path, O_RDONLY);
+      REQUIRE(fd2);
+      auto end2 = elf::image_end(fd2->get(), path);
+      REQUIRE_MESSAGE(end2, end2.error().message());
+      CHECK(*end2 == 700);
+    }
+  }
   SUBCASE("not an ELF file") {
     const std::string path = dir.path() + "/text";
     test::write_file(path, std::string(200, 'x'));
@@ -355,13 +393,13 @@ TEST_CASE("self: open_appliance") {
     CHECK(app.footer_problem == "footer points at no image: squashfs superblock: bad magic");
     CHECK(app.image_offset == 8192);
   }
-  SUBCASE("a footer whose image size is smaller than the SquashFS image") {
+  SUBCASE("a footer whose image size is not padded to 4096 bytes") {
     footer::Footer f = a.footer;
     f.image_size = 96;
     test::write_file(path, a.with_footer(f));
     const Appliance app = opened(path);
     CHECK(app.located_by == LocatedBy::kScan);
-    CHECK(app.footer_problem == "footer: image size is smaller than the SquashFS image");
+    CHECK(app.footer_problem == "footer: image size 96 is not a multiple of 4096");
   }
   SUBCASE("a damaged footer") {
     std::string file = a.file();

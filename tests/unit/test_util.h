@@ -59,14 +59,15 @@ inline std::span<const std::byte> as_byte_span(std::string_view text) {
 /// Runs argv (no shell) with stdin from /dev/null; returns the exit status, 127 if exec failed.
 /// stdout is captured into *out when given, else discarded; stderr is inherited.
 inline int run(const std::vector<std::string>& argv, std::string* out = nullptr) {
+  // Everything the child needs is prepared before fork(): it only calls async-signal-safe functions.
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   int pipefd[2];
   REQUIRE(::pipe2(pipefd, O_CLOEXEC) == 0);
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     const int null_fd = ::open("/dev/null", O_RDWR);
     ::dup2(null_fd, 0);
     ::dup2(out != nullptr ? pipefd[1] : null_fd, 1);
