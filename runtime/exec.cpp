@@ -1,5 +1,7 @@
 #include "exec.h"
 
+#include "base/log.h"
+
 #include <grp.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -92,6 +94,7 @@ void exec_command(const ExecSpec& spec) {
   for (const std::string& e : spec.env) cenv.push_back(const_cast<char*>(e.c_str()));
   cenv.push_back(nullptr);
 
+  log::debug("exec %s", argv.at(0).c_str());
   close_fds_from_3();
   const std::string& name = argv.at(0);
   if (name.find('/') != std::string::npos) {

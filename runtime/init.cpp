@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "signals.h"
 
 namespace havre::runtime {
@@ -44,6 +45,7 @@ void run_init(const ExecSpec& spec, UniqueFd report) {
       if (!(from_terminal(info) && shares_terminal)) ::kill(child, static_cast<int>(info.ssi_signo));
       continue;
     }
+    log::debug("SIGCHLD");
     // Reap everything: orphans re-parented to us as well as the command.
     for (;;) {
       int status = 0;

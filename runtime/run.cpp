@@ -77,8 +77,10 @@ Status enter_workdir(const std::string& dir, bool writable) {
   if (::prctl(PR_SET_DUMPABLE, 0) != 0) fail(sys_error("prctl(PR_SET_DUMPABLE)"));
   ::umask(0022);
 
+  log::debug("3. private propagation");
   // 3. Private propagation before the first mount: nothing we mount ever appears on the host.
   if (auto ok = make_mounts_private(); !ok) fail(ok.error());
+  log::debug("4. staging, image, overlay");
   // 4. Host paths first (the staging tmpfs may hide them), then a tmpfs to stage in, then the image
   //    (loop device) under the writable overlay.
   auto host = open_host_refs(opts);
@@ -87,20 +89,24 @@ Status enter_workdir(const std::string& dir, bool writable) {
   if (!stage) fail(stage.error());
   auto root = mount_root(*plan.app, opts, *host, *stage);
   if (!root) fail(root.error());
+  log::debug("5. kernel filesystems, /dev, files, volumes");
   // 5. Kernel filesystems, /dev, host network files and volumes inside the new root.
   if (auto ok = mount_kernel_filesystems(*root); !ok) fail(ok.error());
   if (auto ok = mount_dev(*root); !ok) fail(ok.error());
   if (!opts.net_none)
     if (auto ok = mount_network_files(*root, *host, !opts.read_only); !ok) fail(ok.error());
   if (auto ok = mount_binds(*root, opts, *host); !ok) fail(ok.error());
+  log::debug("6. hostname, network");
   // 6. UTS and network namespaces.
   if (auto ok = set_hostname(plan.hostname); !ok) fail(ok.error());
   if (opts.net_none)
     if (auto ok = bring_up_loopback(); !ok) fail(ok.error());
+  log::debug("7. pivot_root");
   // 7. Into the new root; the host's tree is detached.
   if (auto ok = pivot_into(*root); !ok) fail(ok.error());
   *host = HostRefs{};  // the references point into the detached old root now
   if (auto ok = enter_workdir(plan.exec.workdir, !opts.read_only); !ok) fail(ok.error());
+  log::debug("8. starting the command");
   // 8. Start the command and serve as its init.
   run_init(plan.exec, std::move(report));
 }
@@ -127,6 +133,7 @@ Result<int> run(const Appliance& app, const RunOptions& opts) {
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
   UniqueFd alive_read(fds[0]), alive_write(fds[1]);
 
+  log::debug("cloning the container's init");
   auto pid = clone_into_namespaces(container_clone_flags(opts.net_none));
   if (!pid) return pid.error();
   if (*pid == 0) {
@@ -160,6 +167,7 @@ Result<int> run(const Appliance& app, const RunOptions& opts) {
       int status = 0;
       const pid_t r = ::waitpid(*pid, &status, WNOHANG);
       if (r != *pid) continue;
+      log::debug("the container's init exited");
       // Drain a setup error written just before the init exited.
       char buf[4096];
       ssize_t got;

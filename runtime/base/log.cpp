@@ -2,6 +2,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <ctime>
 
 namespace havre::log {
 namespace {
@@ -37,9 +38,15 @@ void info(const char* fmt, ...) {
 
 void debug(const char* fmt, ...) {
   if (g_level < Level::kDebug) return;
+  // Milliseconds since the process started: start-up cost per step, readable from any debug run.
+  struct timespec now {};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  static const double start = now.tv_sec * 1e3 + now.tv_nsec / 1e6;
+  char prefix[48];
+  std::snprintf(prefix, sizeof prefix, "debug: %8.3f ms: ", now.tv_sec * 1e3 + now.tv_nsec / 1e6 - start);
   va_list args;
   va_start(args, fmt);
-  vprint("debug: ", fmt, args);
+  vprint(prefix, fmt, args);
   va_end(args);
 }
 
