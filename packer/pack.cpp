@@ -46,6 +46,7 @@ manifest::Manifest make_manifest(const Recipe& r, const manifest::Base& base) {
   m.hostname = r.hostname;
   m.labels = r.labels;
   m.args = r.args;
+  m.user = r.user;
   m.build.havre_version = kVersion;
   m.build.bases = {base};
   m.build.created = creation_time();
@@ -64,11 +65,11 @@ Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts)
   out.record.source = spec.source;
   if (spec.kind == BaseSpec::Kind::kDirectory) {
     if (!fs::is_directory(spec.directory)) return error("base directory " + spec.directory + " is not a directory");
-    out.record.kind = "directory";
+    out.record.kind = spec.manifest_kind;
     out.directory = spec.directory;
     return out;
   }
-  out.record.kind = "tarball";
+  out.record.kind = spec.manifest_kind;
   out.tarball = spec.path;
   if (!spec.url.empty()) {
     auto cache = Cache::open(opts.cache_dir);
@@ -101,6 +102,9 @@ Status pack(const PackOptions& opts) {
   // 1. Read the recipe; every mistake in it is reported before any work starts.
   auto recipe = load_recipe(opts.recipe);
   if (!recipe) return recipe.error();
+  if (recipe->base.kind == BaseSpec::Kind::kDebootstrap || !recipe->files.empty() || !recipe->run.empty() ||
+      !recipe->exclude.empty())
+    return error(recipe->file + ": debootstrap bases, files, run and exclude are not implemented yet");
   auto runtime = find_runtime(opts.runtime);
   if (!runtime) return runtime.error();
 

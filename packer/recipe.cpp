@@ -94,29 +94,34 @@ std::string absolute_from(const fs::path& dir, const std::string& p) {
   return fs::weakly_canonical(fs::path(p).is_absolute() ? fs::path(p) : dir / p).string();
 }
 
-Status parse_base(const Reader& r, const YAML::Node& node, const fs::path& dir, BaseSpec& base) {
-  if (auto ok = r.check_map(node, "base", {"tarball", "directory"}); !ok) return ok;
-  if (node.size() != 1) return r.at(node, "base", "expected exactly one of: tarball, directory");
-  if (node["directory"]) {
-    auto d = r.string(node["directory"], "base.directory");
-    if (!d) return d.error();
-    base.kind = BaseSpec::Kind::kDirectory;
-    base.source = *d;
-    base.directory = absolute_from(dir, *d);
-    return {};
-  }
-  const YAML::Node t = node["tarball"];
+// Alpine's official minirootfs release: https://alpinelinux.org/downloads/
+std::string alpine_url(const std::string& version, const std::string& arch) {
+  const size_t second_dot = version.find('.', version.find('.') + 1);
+  const std::string branch = "v" + version.substr(0, second_dot);
+  return "https://dl-cdn.alpinelinux.org/alpine/" + branch + "/releases/" + arch + "/alpine-minirootfs-" +
+         version + "-" + arch + ".tar.gz";
+}
+
+Result<std::string> parse_sha256(const Reader& r, const YAML::Node& node, const std::string& key) {
+  auto s = r.string(node, key);
+  if (!s) return s.error();
+  static const std::regex kHex("[0-9a-fA-F]{64}");
+  if (!std::regex_match(*s, kHex)) return r.at(node, key, "expected 64 hex digits");
+  std::string out = *s;
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Status parse_tarball(const Reader& r, const YAML::Node& t, const fs::path& dir, BaseSpec& base) {
   if (auto ok = r.check_map(t, "base.tarball", {"path", "url", "sha256"}); !ok) return ok;
   base.kind = BaseSpec::Kind::kTarball;
+  base.manifest_kind = "tarball";
   if (t["path"] && t["url"]) return r.at(t, "base.tarball", "give either path or url, not both");
   if (!t["path"] && !t["url"]) return r.at(t, "base.tarball", "missing required key 'path' or 'url'");
   if (t["sha256"]) {
-    auto s = r.string(t["sha256"], "base.tarball.sha256");
+    auto s = parse_sha256(r, t["sha256"], "base.tarball.sha256");
     if (!s) return s.error();
-    static const std::regex kHex("[0-9a-fA-F]{64}");
-    if (!std::regex_match(*s, kHex)) return r.at(t["sha256"], "base.tarball.sha256", "expected 64 hex digits");
     base.sha256 = *s;
-    for (char& c : base.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (t["path"]) {
     auto p = r.string(t["path"], "base.tarball.path");
@@ -132,6 +137,140 @@ Status parse_base(const Reader& r, const YAML::Node& node, const fs::path& dir, 
   if (base.sha256.empty())
     return r.at(t, "base.tarball", "a remote url needs 'sha256' (the download is verified against it)");
   base.source = base.url = *u;
+  return {};
+}
+
+Status parse_alpine(const Reader& r, const YAML::Node& a, BaseSpec& base) {
+  if (auto ok = r.check_map(a, "base.alpine", {"version", "arch", "sha256"}); !ok) return ok;
+  for (const char* key : {"version", "sha256"})
+    if (!a[key]) return r.at(a, "base.alpine", std::string("missing required key '") + key + "'");
+  auto version = r.string(a["version"], "base.alpine.version");
+  if (!version) return version.error();
+  static const std::regex kVersion("[0-9]+\\.[0-9]+\\.[0-9]+");
+  if (!std::regex_match(*version, kVersion))
+    return r.at(a["version"], "base.alpine.version", "expected a release version like 3.20.3");
+  std::string arch = "x86_64";
+  if (a["arch"]) {
+    auto s = r.string(a["arch"], "base.alpine.arch");
+    if (!s) return s.error();
+    static const std::regex kArch("[a-z0-9_]+");
+    if (!std::regex_match(*s, kArch)) return r.at(a["arch"], "base.alpine.arch", "not an architecture name");
+    arch = *s;
+  }
+  auto sha = parse_sha256(r, a["sha256"], "base.alpine.sha256");
+  if (!sha) return sha.error();
+  base.kind = BaseSpec::Kind::kTarball;
+  base.manifest_kind = "alpine";
+  base.url = base.source = alpine_url(*version, arch);
+  base.sha256 = *sha;
+  return {};
+}
+
+Status parse_debootstrap(const Reader& r, const YAML::Node& d, const fs::path& dir, BaseSpec& base) {
+  if (auto ok = r.check_map(d, "base.debootstrap",
+                            {"suite", "variant", "include", "components", "mirror", "arch", "keyring"});
+      !ok)
+    return ok;
+  if (!d["suite"]) return r.at(d, "base.debootstrap", "missing required key 'suite'");
+  DebootstrapSpec& spec = base.debootstrap;
+  static const std::regex kWord("[A-Za-z0-9][A-Za-z0-9.+_-]*");
+  for (auto [key, field] : {std::pair{"suite", &spec.suite}, {"variant", &spec.variant}, {"arch", &spec.arch}}) {
+    if (!d[key]) continue;
+    auto s = r.string(d[key], std::string("base.debootstrap.") + key);
+    if (!s) return s.error();
+    if (!std::regex_match(*s, kWord)) return r.at(d[key], std::string("base.debootstrap.") + key, "'" + *s + "' is not a valid name");
+    *field = *s;
+  }
+  for (auto [key, field] : {std::pair{"include", &spec.include}, {"components", &spec.components}}) {
+    if (!d[key]) continue;
+    auto list = r.strings(d[key], std::string("base.debootstrap.") + key);
+    if (!list) return list.error();
+    for (const std::string& w : *list)
+      if (!std::regex_match(w, kWord)) return r.at(d[key], std::string("base.debootstrap.") + key, "'" + w + "' is not a valid name");
+    *field = *list;
+  }
+  if (d["mirror"]) {
+    auto m = r.string(d["mirror"], "base.debootstrap.mirror");
+    if (!m) return m.error();
+    static const std::regex kUrl("(https?|ftp|file)://[^ ]+");
+    if (!std::regex_match(*m, kUrl)) return r.at(d["mirror"], "base.debootstrap.mirror", "expected a URL");
+    spec.mirror = *m;
+  }
+  if (d["keyring"]) {
+    auto k = r.string(d["keyring"], "base.debootstrap.keyring");
+    if (!k) return k.error();
+    spec.keyring = absolute_from(dir, *k);
+  }
+  base.kind = BaseSpec::Kind::kDebootstrap;
+  base.manifest_kind = "debootstrap";
+  base.source = "debootstrap " + spec.suite + " (" + spec.variant + ")";
+  return {};
+}
+
+Status parse_base(const Reader& r, const YAML::Node& node, const fs::path& dir, BaseSpec& base) {
+  if (auto ok = r.check_map(node, "base", {"tarball", "alpine", "debootstrap", "directory"}); !ok) return ok;
+  if (node.size() != 1) return r.at(node, "base", "expected exactly one of: alpine, debootstrap, directory, tarball");
+  if (node["directory"]) {
+    auto d = r.string(node["directory"], "base.directory");
+    if (!d) return d.error();
+    base.kind = BaseSpec::Kind::kDirectory;
+    base.manifest_kind = "directory";
+    base.source = *d;
+    base.directory = absolute_from(dir, *d);
+    return {};
+  }
+  if (node["alpine"]) return parse_alpine(r, node["alpine"], base);
+  if (node["debootstrap"]) return parse_debootstrap(r, node["debootstrap"], dir, base);
+  return parse_tarball(r, node["tarball"], dir, base);
+}
+
+Result<std::pair<std::uint32_t, std::optional<std::uint32_t>>> parse_owner(const std::string& text) {
+  static const std::regex kOwner("([0-9]{1,10})(:([0-9]{1,10}))?");
+  std::smatch m;
+  if (!std::regex_match(text, m, kOwner)) return error("expected a numeric owner UID[:GID], got '" + text + "'");
+  const unsigned long long uid = std::stoull(m[1].str());
+  const unsigned long long gid = m[3].matched ? std::stoull(m[3].str()) : uid;
+  if (uid > 0xfffffffeULL || gid > 0xfffffffeULL) return error("owner '" + text + "' is out of range");
+  return std::pair{static_cast<std::uint32_t>(uid), std::optional<std::uint32_t>(static_cast<std::uint32_t>(gid))};
+}
+
+Status parse_files(const Reader& r, const YAML::Node& node, const fs::path& dir, std::vector<FileSpec>& out) {
+  if (!node.IsSequence()) return r.at(node, "files", "expected a list of {src, dst, mode, owner}");
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node f = node[i];
+    const std::string key = "files[" + std::to_string(i) + "]";
+    if (auto ok = r.check_map(f, key, {"src", "dst", "mode", "owner"}); !ok) return ok;
+    for (const char* k : {"src", "dst"})
+      if (!f[k]) return r.at(f, key, std::string("missing required key '") + k + "'");
+    FileSpec spec;
+    spec.line = f.Mark().line + 1;
+    auto src = r.string(f["src"], key + ".src");
+    if (!src) return src.error();
+    spec.src = absolute_from(dir, *src);
+    auto dst = r.string(f["dst"], key + ".dst");
+    if (!dst) return dst.error();
+    if (dst->empty() || (*dst)[0] != '/') return r.at(f["dst"], key + ".dst", "must be an absolute path in the image");
+    const std::string normal = fs::path(*dst).lexically_normal().string();
+    if (normal.find("/..") != std::string::npos || normal == "/")
+      return r.at(f["dst"], key + ".dst", "must name a path below / without '..'");
+    spec.dst = normal;
+    if (f["mode"]) {
+      auto m = r.string(f["mode"], key + ".mode");
+      if (!m) return m.error();
+      static const std::regex kMode("0?[0-7]{3,4}");
+      if (!std::regex_match(*m, kMode)) return r.at(f["mode"], key + ".mode", "expected an octal mode like 0755");
+      spec.mode = static_cast<std::uint32_t>(std::stoul(*m, nullptr, 8));
+    }
+    if (f["owner"]) {
+      auto o = r.string(f["owner"], key + ".owner");
+      if (!o) return o.error();
+      auto ids = parse_owner(*o);
+      if (!ids) return r.at(f["owner"], key + ".owner", ids.error().context);
+      spec.uid = ids->first;
+      spec.gid = ids->second;
+    }
+    out.push_back(std::move(spec));
+  }
   return {};
 }
 
@@ -169,7 +308,8 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
   const fs::path dir = fs::absolute(fs::path(file)).parent_path();
   if (!root.IsMap()) return r.at(root, "", "a recipe is a YAML mapping");
   if (auto ok = r.check_map(root, "", {"name", "version", "base", "entrypoint", "cmd", "env", "workdir",
-                                       "hostname", "labels", "args", "squashfs"});
+                                       "hostname", "labels", "args", "user", "files", "run", "exclude",
+                                       "squashfs"});
       !ok)
     return ok.error();
 
@@ -205,6 +345,24 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
     if (*a != "passthrough") return r.at(root["args"], "args", "the only value is 'passthrough'");
     recipe.args = *a;
   }
+  if (root["user"]) {
+    auto u = r.string(root["user"], "user");
+    if (!u) return u.error();
+    if (auto ids = parse_owner(*u); !ids) return r.at(root["user"], "user", ids.error().context);
+    recipe.user = *u;
+  }
+  if (root["files"])
+    if (auto ok = parse_files(r, root["files"], dir, recipe.files); !ok) return ok.error();
+  for (auto [key, field] : {std::pair{"run", &recipe.run}, {"exclude", &recipe.exclude}}) {
+    if (!root[key]) continue;
+    if (!root[key].IsSequence()) return r.at(root[key], key, "expected a list of strings");
+    auto list = r.strings(root[key], key);
+    if (!list) return list.error();
+    *field = *list;
+  }
+  for (size_t i = 0; i < recipe.exclude.size(); ++i)
+    if (recipe.exclude[i].empty() || recipe.exclude[i].find("..") != std::string::npos)
+      return r.at(root["exclude"][i], "exclude[" + std::to_string(i) + "]", "expected a glob inside the image");
   if (!root["base"]) return r.at(root, "", "missing required key 'base'");
   if (auto ok = parse_base(r, root["base"], dir, recipe.base); !ok) return ok.error();
   if (root["squashfs"])

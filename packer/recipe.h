@@ -11,13 +11,35 @@
 
 namespace havre::pack {
 
+struct DebootstrapSpec {
+  std::string suite;                    // bookworm, xenial, ...
+  std::string variant = "minbase";
+  std::vector<std::string> include;     // extra packages
+  std::vector<std::string> components;  // main, contrib, ...
+  std::string mirror;                   // "" = debootstrap's own default for the suite
+  std::string arch;                     // "" = the host's
+  std::string keyring;                  // "" = debootstrap's default for the suite
+};
+
 struct BaseSpec {
-  enum class Kind { kTarball, kDirectory } kind = Kind::kTarball;
+  // kAlpine resolves to a tarball URL; kDebootstrap builds a tree (cached as a tarball).
+  enum class Kind { kTarball, kDirectory, kDebootstrap } kind = Kind::kTarball;
+  std::string manifest_kind;  // "tarball", "alpine", "directory", "debootstrap"
   std::string path;    // tarball: absolute local path (resolved against the recipe's directory)
   std::string url;     // tarball: remote URL (then sha256 is required)
   std::string sha256;  // tarball: expected digest, lowercase hex; may be empty for a local path
   std::string directory;  // directory: absolute path
+  DebootstrapSpec debootstrap;
   std::string source;  // as written in the recipe, for the manifest
+};
+
+/// A `files` entry: copy src (file or directory, relative to the recipe) to dst in the image.
+struct FileSpec {
+  std::string src;  // absolute on the host
+  std::string dst;  // absolute in the image
+  std::optional<std::uint32_t> mode;            // permission bits for dst (files; directories too)
+  std::optional<std::uint32_t> uid, gid;        // owner "UID[:GID]" (numeric)
+  int line = 0;                                 // for messages
 };
 
 struct SquashfsSpec {
@@ -38,6 +60,10 @@ struct Recipe {
   std::string hostname;
   std::map<std::string, std::string> labels;
   std::string args;  // "passthrough" or ""
+  std::string user;  // "UID[:GID]" the command runs as by default; "" = root
+  std::vector<FileSpec> files;
+  std::vector<std::string> run;      // build steps, each run with /bin/sh -ec inside the rootfs
+  std::vector<std::string> exclude;  // globs (relative to the image root) kept out of the image
   SquashfsSpec squashfs;
 };
 

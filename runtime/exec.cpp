@@ -53,9 +53,19 @@ ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, con
     if (spec.argv.empty()) spec.login_shell = true;
   }
 
+  // --user wins over the manifest's user; the manifest was checked by havre-pack, but it comes from
+  // the file, so a malformed one is simply ignored rather than trusted.
+  spec.uid = opts.uid;
+  spec.gid = opts.gid;
+  if (!spec.uid && !m.user.empty())
+    if (auto ids = parse_user(m.user)) {
+      spec.uid = ids->first;
+      spec.gid = ids->second.value_or(ids->first);
+    }
+
   std::map<std::string, std::string> env;
   env["PATH"] = kDefaultPath;
-  env["HOME"] = opts.uid.value_or(0) == 0 ? "/root" : "/";
+  env["HOME"] = spec.uid.value_or(0) == 0 ? "/root" : "/";
   if (host_term && *host_term) env["TERM"] = host_term;
   for (const auto& [k, v] : m.env) env[k] = v;
   for (const std::string& kv : opts.env) {
@@ -65,8 +75,6 @@ ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, con
   for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
 
   spec.workdir = !opts.workdir.empty() ? opts.workdir : !m.workdir.empty() ? m.workdir : "/";
-  spec.uid = opts.uid;
-  spec.gid = opts.gid;
   return spec;
 }
 

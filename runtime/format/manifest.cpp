@@ -22,6 +22,7 @@ json to_value(const Manifest& m) {
       {"hostname", m.hostname},
       {"labels", m.labels},
       {"args", m.args},
+      {"user", m.user},
       {"build", {{"havre_version", m.build.havre_version}, {"bases", bases}, {"created", m.build.created}}},
   };
 }
@@ -60,7 +61,7 @@ Result<Manifest> from_value(const json& v) {
   Manifest m;
   for (auto [key, field] : {std::pair{"name", &m.name}, {"version", &m.version},
                             {"workdir", &m.workdir}, {"hostname", &m.hostname},
-                            {"args", &m.args}})
+                            {"args", &m.args}, {"user", &m.user}})
     if (auto ok = get_string(v, key, *field); !ok) return ok.error();
   for (auto [key, field] : {std::pair{"entrypoint", &m.entrypoint}, {"cmd", &m.cmd}})
     if (auto ok = get_strings(v, key, *field); !ok) return ok.error();

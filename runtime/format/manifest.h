@@ -26,6 +26,7 @@ struct Manifest {
   std::string hostname;
   std::map<std::string, std::string> labels;
   std::string args;  // "passthrough": every argument goes to the entrypoint; "" otherwise
+  std::string user;  // "UID[:GID]" the command runs as unless --user says otherwise; "" = root
   struct Build {
     std::string havre_version;
     std::vector<Base> bases;

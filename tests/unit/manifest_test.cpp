@@ -79,6 +79,7 @@ TEST_CASE("manifest: to_json is canonical") {
           "  \"hostname\": \"\",\n"
           "  \"labels\": {},\n"
           "  \"name\": \"\",\n"
+          "  \"user\": \"\",\n"
           "  \"version\": \"\",\n"
           "  \"workdir\": \"\"\n"
           "}\n");

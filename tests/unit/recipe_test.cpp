@@ -136,9 +136,8 @@ TEST_CASE("recipe: unknown keys are named with file:line:column") {
                                       "  \n"
                                       "bogus: 1\n");
     CHECK(msg ==
-          "dir/r.yaml:6:1: bogus: unknown key (expected one of: args, base, cmd, entrypoint, env, hostname, "
-          "labels, "
-          "name, squashfs, version, workdir)");
+          "dir/r.yaml:6:1: bogus: unknown key (expected one of: args, base, cmd, entrypoint, env, exclude, "
+          "files, hostname, labels, name, run, squashfs, user, version, workdir)");
   }
   SUBCASE("indented, in base.tarball") {
     const std::string msg = rejection(
@@ -151,7 +150,7 @@ TEST_CASE("recipe: unknown keys are named with file:line:column") {
   }
   SUBCASE("in base") {
     CHECK(rejection("base:\n  docker: x\n") ==
-          "dir/r.yaml:2:3: base.docker: unknown key (expected one of: directory, tarball)");
+          "dir/r.yaml:2:3: base.docker: unknown key (expected one of: alpine, debootstrap, directory, tarball)");
   }
   SUBCASE("in squashfs, in a flow mapping") {
     CHECK(rejection(std::string(kMinimal) + "squashfs: {compression: xz, speed: 3}\n") ==
@@ -195,7 +194,7 @@ TEST_CASE("recipe: base") {
   }
   SUBCASE("both tarball and directory") {
     CHECK(rejection("base:\n  tarball: {path: a.tar}\n  directory: d\n") ==
-          "dir/r.yaml:2:3: base: expected exactly one of: tarball, directory");
+          "dir/r.yaml:2:3: base: expected exactly one of: alpine, debootstrap, directory, tarball");
   }
   SUBCASE("both path and url") {
     CHECK(rejection("base:\n  tarball:\n    path: a.tar\n    url: https://x/a.tar\n    sha256: " + kSha +
