@@ -93,6 +93,13 @@ Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, con
   return root;
 }
 
+Result<std::string> mount_directory_root(const std::string& directory, const std::string& stage) {
+  const std::string root = stage + "/root";
+  if (::mkdir(root.c_str(), 0755) != 0) return sys_error("mkdir " + root);
+  if (auto ok = bind_mount(directory, root, false); !ok) return ok.error();
+  return root;
+}
+
 Status mount_kernel_filesystems(const std::string& root) {
   struct Fs {
     const char* target;
@@ -113,16 +120,16 @@ Status mount_kernel_filesystems(const std::string& root) {
   return {};
 }
 
-Status mount_network_files(const std::string& root, const HostRefs& host, bool writable_root) {
+Status mount_network_files(const std::string& root, const HostRefs& host, NetworkFiles mode) {
   for (const auto& [file, ref] : {std::pair{"/etc/resolv.conf", &host.resolv_conf}, {"/etc/hosts", &host.hosts}}) {
     if (!ref->valid()) continue;
     if (is_symlink(root, file)) {
-      // Common in images (resolv.conf -> systemd's stub). Replace the link in the writable layer
-      // rather than follow it; without one, keep the image's own file.
-      if (!writable_root) continue;
+      // Common in images (resolv.conf -> systemd's stub). Never follow it: replace the link in the
+      // writable layer, or else keep the image's own file.
+      if (mode != NetworkFiles::kReplaceSymlinks) continue;
       if (::unlink((root + file).c_str()) != 0) return sys_error("unlink " + root + file);
     }
-    if (!writable_root && !exists(root + file)) continue;
+    if (mode == NetworkFiles::kKeepImage && !exists(root + file)) continue;
     if (auto ok = ensure_mountpoint(root, file, true); !ok) return ok;
     if (auto ok = bind_mount(fd_path(*ref), root + file, true); !ok) return ok.error().wrap(std::string("host ") + file);
   }

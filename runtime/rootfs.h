@@ -32,11 +32,20 @@ Result<std::string> mount_staging_area();
 Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const HostRefs& host,
                                const std::string& stage);
 
+/// Binds a host directory read-write as the root (havre-pack's build steps work on the staged tree).
+Result<std::string> mount_directory_root(const std::string& directory, const std::string& stage);
+
 /// /proc (new instance), /sys read-only, /tmp tmpfs. /dev comes from dev.h.
 Status mount_kernel_filesystems(const std::string& root);
 
+/// How far mount_network_files may change the root to make room for the host's files.
+enum class NetworkFiles {
+  kKeepImage,       // read-only root: bind only over files the image has (never over a symlink)
+  kCreate,          // staged tree (build steps): also create missing files; leave symlinks alone
+  kReplaceSymlinks  // writable overlay: also replace a symlink (it is replaced in the upper layer only)
+};
 /// Host /etc/resolv.conf and /etc/hosts, read-only, in host-network mode.
-Status mount_network_files(const std::string& root, const HostRefs& host, bool writable_root);
+Status mount_network_files(const std::string& root, const HostRefs& host, NetworkFiles mode);
 
 /// -v HOST:CTR[:ro]
 Status mount_binds(const std::string& root, const RunOptions& opts, const HostRefs& host);

@@ -22,14 +22,6 @@
 namespace havre::runtime {
 namespace {
 
-// Everything the container's init needs, prepared on the host side before clone().
-struct Plan {
-  const Appliance* app;
-  const RunOptions* opts;
-  ExecSpec exec;
-  std::string hostname;
-};
-
 Status check_host_inputs(const RunOptions& opts) {
   for (const Bind& b : opts.binds) {
     struct stat st {};
@@ -58,14 +50,15 @@ Status enter_workdir(const std::string& dir, bool writable) {
 
 // The container's init, in the new namespaces. Never returns: ends in run_init() or _exit(125)
 // after writing the error to `report`.
-[[noreturn]] void container_main(const Plan& plan, UniqueFd report, UniqueFd parent_alive) {
+[[noreturn]] void container_main(const ContainerSpec& spec, UniqueFd report, UniqueFd parent_alive,
+                                 UniqueFd output) {
   auto fail = [&report](Error err) {
     const std::string msg = err.message();
     ssize_t ignored = ::write(report.get(), msg.data(), msg.size());
     (void)ignored;
     ::_exit(125);
   };
-  const RunOptions& opts = *plan.opts;
+  const RunOptions& opts = spec.opts;
 
   // 1. Die with the outer runtime (and so does everything in our PID namespace), even if it died
   //    before this line: its end of `parent_alive` is then already closed.
@@ -76,55 +69,72 @@ Status enter_workdir(const std::string& dir, bool writable) {
   // 2. Nothing in the container may read our memory or open us through /proc (CVE-2019-5736).
   if (::prctl(PR_SET_DUMPABLE, 0) != 0) fail(sys_error("prctl(PR_SET_DUMPABLE)"));
   ::umask(0022);
+  // The command's output goes to the caller's pipe when it asked for one; stdin is then /dev/null.
+  if (output.valid()) {
+    auto null = open_fd("/dev/null", O_RDONLY);
+    if (!null) fail(null.error());
+    if (::dup2(null->get(), STDIN_FILENO) < 0 || ::dup2(output.get(), STDOUT_FILENO) < 0 ||
+        ::dup2(output.get(), STDERR_FILENO) < 0)
+      fail(sys_error("dup2 the output pipe"));
+    output.reset();
+  }
 
-  log::debug("3. private propagation");
   // 3. Private propagation before the first mount: nothing we mount ever appears on the host.
+  log::debug("3. private propagation");
   if (auto ok = make_mounts_private(); !ok) fail(ok.error());
-  log::debug("4. staging, image, overlay");
   // 4. Host paths first (the staging tmpfs may hide them), then a tmpfs to stage in, then the image
   //    (loop device) under the writable overlay.
+  log::debug("4. staging, image, overlay");
   auto host = open_host_refs(opts);
   if (!host) fail(host.error());
   auto stage = mount_staging_area();
   if (!stage) fail(stage.error());
-  auto root = mount_root(*plan.app, opts, *host, *stage);
+  auto root = spec.image ? mount_root(*spec.image, opts, *host, *stage)
+                         : mount_directory_root(spec.directory, *stage);
   if (!root) fail(root.error());
-  log::debug("5. kernel filesystems, /dev, files, volumes");
   // 5. Kernel filesystems, /dev, host network files and volumes inside the new root.
+  log::debug("5. kernel filesystems, /dev, files, volumes");
   if (auto ok = mount_kernel_filesystems(*root); !ok) fail(ok.error());
   if (auto ok = mount_dev(*root); !ok) fail(ok.error());
+  const NetworkFiles net_files = !spec.image     ? NetworkFiles::kCreate
+                                 : opts.read_only ? NetworkFiles::kKeepImage
+                                                  : NetworkFiles::kReplaceSymlinks;
   if (!opts.net_none)
-    if (auto ok = mount_network_files(*root, *host, !opts.read_only); !ok) fail(ok.error());
+    if (auto ok = mount_network_files(*root, *host, net_files); !ok) fail(ok.error());
   if (auto ok = mount_binds(*root, opts, *host); !ok) fail(ok.error());
-  log::debug("6. hostname, network");
   // 6. UTS and network namespaces.
-  if (auto ok = set_hostname(plan.hostname); !ok) fail(ok.error());
+  log::debug("6. hostname, network");
+  if (auto ok = set_hostname(spec.hostname); !ok) fail(ok.error());
   if (opts.net_none)
     if (auto ok = bring_up_loopback(); !ok) fail(ok.error());
-  log::debug("7. pivot_root");
   // 7. Into the new root; the host's tree is detached.
+  log::debug("7. pivot_root");
   if (auto ok = pivot_into(*root); !ok) fail(ok.error());
   *host = HostRefs{};  // the references point into the detached old root now
-  if (auto ok = enter_workdir(plan.exec.workdir, !opts.read_only); !ok) fail(ok.error());
-  log::debug("8. starting the command");
+  if (auto ok = enter_workdir(spec.exec.workdir, !opts.read_only); !ok) fail(ok.error());
   // 8. Start the command and serve as its init.
-  run_init(plan.exec, std::move(report));
+  log::debug("8. starting the command");
+  run_init(spec.exec, std::move(report));
 }
+
+// Restores the signal mask when the container is done (havre-pack goes on afterwards).
+class SignalMaskGuard {
+ public:
+  SignalMaskGuard() { ::sigprocmask(SIG_SETMASK, nullptr, &saved_); }
+  ~SignalMaskGuard() { ::sigprocmask(SIG_SETMASK, &saved_, nullptr); }
+
+ private:
+  sigset_t saved_;
+};
 
 }  // namespace
 
-Result<int> run(const Appliance& app, const RunOptions& opts) {
-  if (!app.manifest) return error(app.path + ": no manifest (" + app.manifest_problem + ")");
+Result<int> run_container(const ContainerSpec& spec) {
   if (::geteuid() != 0) return error("running without root is not supported yet: run as root (sudo)");
-  if (auto ok = check_host_inputs(opts); !ok) return ok.error();
-
-  Plan plan{&app, &opts, make_exec_spec(*app.manifest, opts, std::getenv("TERM")), ""};
-  plan.hostname = !opts.hostname.empty()            ? opts.hostname
-                  : !app.manifest->hostname.empty() ? app.manifest->hostname
-                  : !app.manifest->name.empty()     ? app.manifest->name
-                                                    : "havre";
+  if (auto ok = check_host_inputs(spec.opts); !ok) return ok.error();
 
   // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
+  SignalMaskGuard mask_guard;
   auto sigfd = block_into_signalfd();
   if (!sigfd) return sigfd.error();
   int fds[2];
@@ -132,33 +142,50 @@ Result<int> run(const Appliance& app, const RunOptions& opts) {
   UniqueFd report_read(fds[0]), report_write(fds[1]);
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
   UniqueFd alive_read(fds[0]), alive_write(fds[1]);
+  UniqueFd output_read, output_write;
+  if (spec.output) {
+    if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
+    output_read.reset(fds[0]);
+    output_write.reset(fds[1]);
+  }
 
   log::debug("cloning the container's init");
-  auto pid = clone_into_namespaces(container_clone_flags(opts.net_none));
+  auto pid = clone_into_namespaces(container_clone_flags(spec.opts.net_none));
   if (!pid) return pid.error();
   if (*pid == 0) {
     report_read.reset();
     alive_write.reset();
+    output_read.reset();
     sigfd->reset();
-    container_main(plan, std::move(report_write), std::move(alive_read));
+    container_main(spec, std::move(report_write), std::move(alive_read), std::move(output_write));
   }
   report_write.reset();
   alive_read.reset();
+  output_write.reset();
 
-  // Relay signals to the init until it exits; collect a setup error if it reports one.
+  // Relay signals to the init until it exits; collect a setup error if it reports one, and the
+  // command's output if the caller asked for it.
   std::string setup_error;
   bool setup_done = false;
   int interrupted_by = 0;
   for (;;) {
-    struct pollfd pfds[2] = {{sigfd->get(), POLLIN, 0}, {report_read.get(), POLLIN, 0}};
-    const int n = ::poll(pfds, setup_done ? 1 : 2, -1);
+    struct pollfd pfds[3] = {{sigfd->get(), POLLIN, 0},
+                             {setup_done ? -1 : report_read.get(), POLLIN, 0},
+                             {output_read.valid() ? output_read.get() : -1, POLLIN, 0}};
+    const int n = ::poll(pfds, 3, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("poll");
-    if (!setup_done && pfds[1].revents) {
+    if (pfds[1].revents) {
       char buf[4096];
       const ssize_t r = ::read(report_read.get(), buf, sizeof buf);
       if (r > 0) setup_error.append(buf, static_cast<size_t>(r));
       else setup_done = true;
+    }
+    if (pfds[2].revents) {
+      char buf[16384];
+      const ssize_t r = ::read(output_read.get(), buf, sizeof buf);
+      if (r > 0) spec.output(std::string_view(buf, static_cast<size_t>(r)));
+      else if (r == 0) output_read.reset();
     }
     if (!pfds[0].revents) continue;
     signalfd_siginfo info{};
@@ -168,11 +195,13 @@ Result<int> run(const Appliance& app, const RunOptions& opts) {
       const pid_t r = ::waitpid(*pid, &status, WNOHANG);
       if (r != *pid) continue;
       log::debug("the container's init exited");
-      // Drain a setup error written just before the init exited.
-      char buf[4096];
+      // Drain what was written just before the init exited.
+      char buf[16384];
       ssize_t got;
       while (!setup_done && (got = ::read(report_read.get(), buf, sizeof buf)) > 0)
         setup_error.append(buf, static_cast<size_t>(got));
+      while (output_read.valid() && (got = ::read(output_read.get(), buf, sizeof buf)) > 0)
+        spec.output(std::string_view(buf, static_cast<size_t>(got)));
       if (!setup_error.empty()) return error(setup_error);
       if (interrupted_by) return 128 + interrupted_by;
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -186,6 +215,19 @@ Result<int> run(const Appliance& app, const RunOptions& opts) {
       ::kill(*pid, static_cast<int>(info.ssi_signo));
     }
   }
+}
+
+Result<int> run(const Appliance& app, const RunOptions& opts) {
+  if (!app.manifest) return error(app.path + ": no manifest (" + app.manifest_problem + ")");
+  ContainerSpec spec;
+  spec.image = &app;
+  spec.opts = opts;
+  spec.exec = make_exec_spec(*app.manifest, opts, std::getenv("TERM"));
+  spec.hostname = !opts.hostname.empty()            ? opts.hostname
+                  : !app.manifest->hostname.empty() ? app.manifest->hostname
+                  : !app.manifest->name.empty()     ? app.manifest->name
+                                                    : "havre";
+  return run_container(spec);
 }
 
 }  // namespace havre::runtime

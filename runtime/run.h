@@ -1,14 +1,36 @@
-// `./app run`: the container, as one ordered sequence of steps (run.cpp).
+// Running a container: one ordered sequence of setup steps (run.cpp), used by `./app run` and by
+// havre-pack's build steps.
 #pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
 
 #include "base/error.h"
 #include "cli.h"
+#include "exec.h"
 #include "self.h"
 
 namespace havre::runtime {
 
-/// Runs the command inside the appliance's image; returns its exit status (125 on havre failures,
-/// which come back as an Error).
+struct ContainerSpec {
+  /// The root: the appliance's image (under a writable overlay unless opts.read_only) ...
+  const Appliance* image = nullptr;
+  /// ... or a host directory used read-write as it is (havre-pack's build steps).
+  std::string directory;
+  RunOptions opts;  // volumes, --persist, --read-only, --net; opts.command is not used here
+  ExecSpec exec;
+  std::string hostname;
+  /// When set, the command's stdout and stderr go to a pipe whose bytes are handed to this, and its
+  /// stdin is /dev/null. Otherwise it inherits the caller's stdio.
+  std::function<void(std::string_view)> output;
+};
+
+/// Runs spec.exec inside a new container as root; returns the command's exit status (128+N when
+/// killed by signal N). Setup failures come back as an Error.
+Result<int> run_container(const ContainerSpec& spec);
+
+/// `./app run` / `./app` / `./app shell`.
 Result<int> run(const Appliance& app, const RunOptions& opts);
 
 }  // namespace havre::runtime
