@@ -125,7 +125,10 @@ Status pack(const PackOptions& opts) {
     const std::string rootfs = work->path() + "/rootfs";
     if (::mkdir(rootfs.c_str(), 0700) != 0) return sys_error("mkdir " + rootfs);
     log::info("unpacking %s", base->tarball.c_str());
-    auto staged = extract_tarball(base->tarball, rootfs);
+    // As root the archive's owners, modes and device nodes are written for real (build steps then see
+    // them too); unprivileged, they travel to mksquashfs through fakeroot.
+    auto staged = extract_tarball(base->tarball, rootfs,
+                                  ::geteuid() == 0 ? Attributes::kOnDisk : Attributes::kFakerootDb);
     if (!staged) return staged.error();
     tree = std::move(*staged);
   } else {

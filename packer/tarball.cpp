@@ -78,17 +78,20 @@ Result<Digest> verify_sha256(const std::string& path, const std::string& expecte
   return digest;
 }
 
-Result<StagedTree> extract_tarball(const std::string& tarball, const std::string& dir) {
+Result<StagedTree> extract_tarball(const std::string& tarball, const std::string& dir, Attributes attributes) {
+  const bool on_disk = attributes == Attributes::kOnDisk;
   ReadArchive in(archive_read_new(), archive_read_free);
   archive_read_support_filter_all(in.get());
   archive_read_support_format_tar(in.get());
   if (archive_read_open_filename(in.get(), tarball.c_str(), 1 << 16) != ARCHIVE_OK)
     return error(tarball + ": " + archive_error_string(in.get()));
 
-  // Files land owned by us with owner-readable modes; the archive's own attributes go to the fakeroot
-  // state. Device nodes and fifos land as empty regular files (see fakeroot_db.h).
+  // kFakerootDb: files land owned by us with owner-readable modes, the archive's own attributes go to
+  // the fakeroot state, and device nodes and fifos land as empty regular files (see fakeroot_db.h).
+  // kOnDisk: everything lands exactly as the archive says.
   WriteArchive out(archive_write_disk_new(), archive_write_free);
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                                (on_disk ? ARCHIVE_EXTRACT_OWNER : 0) |
                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                                                 ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
@@ -134,13 +137,15 @@ Result<StagedTree> extract_tarball(const std::string& tarball, const std::string
       attrs = *target_attrs;  // one inode, one set of attributes
       archive_entry_set_hardlink(e, target->c_str());
     } else if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO) {
-      archive_entry_set_filetype(e, AE_IFREG);
-      archive_entry_set_size(e, 0);
+      if (!on_disk) {
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_size(e, 0);
+      }
     } else if (type != AE_IFDIR && type != AE_IFREG && type != AE_IFLNK) {
       return refuse("unsupported file type");
     }
-    if (type == AE_IFDIR) archive_entry_set_perm(e, 0755);
-    else if (type != AE_IFLNK) archive_entry_set_perm(e, 0644);
+    if (!on_disk && type == AE_IFDIR) archive_entry_set_perm(e, 0755);
+    else if (!on_disk && type != AE_IFLNK) archive_entry_set_perm(e, 0644);
 
     if (archive_write_header(out.get(), e) < ARCHIVE_WARN) return refuse(archive_error_string(out.get()));
     if (archive_entry_size(e) > 0 && archive_entry_hardlink(e) == nullptr) {
@@ -163,10 +168,17 @@ Result<StagedTree> extract_tarball(const std::string& tarball, const std::string
   for (const std::string& p : parents)
     if (!tree.db.contains(p)) tree.db.set(p, NodeAttrs{});
   if (!tree.db.contains("")) tree.db.set("", NodeAttrs{});
+  if (on_disk) {
+    const NodeAttrs& root = *tree.db.find("");
+    if (::chown(".", root.uid, root.gid) != 0 || ::chmod(".", root.mode & 07777) != 0)
+      return sys_error("set owner and mode of " + dir);
+  }
   if (root_mtime) {
     const struct timespec times[2] = {{*root_mtime, 0}, {*root_mtime, 0}};
     if (::utimensat(AT_FDCWD, ".", times, 0) != 0) return sys_error("set modification time of " + dir);
   }
+  // With the attributes on disk, mksquashfs needs no fakeroot; the db served hard links only.
+  if (on_disk) tree.db = FakerootDb{};
   return tree;
 }
 

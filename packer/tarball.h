@@ -19,10 +19,17 @@ struct StagedTree {
 /// Hashes a file; a mismatch against `expected_hex` (when non-empty) is an error naming both digests.
 Result<Digest> verify_sha256(const std::string& path, const std::string& expected_hex);
 
+/// Where the archive's ownership, modes and special files go.
+enum class Attributes {
+  kFakerootDb,  // unprivileged: files owned by us, the archive's attributes in StagedTree::db
+  kOnDisk,      // root: chown, exact modes and real device nodes on disk; db stays empty
+};
+
 /// Extracts `tarball` (.tar, .gz, .xz, .zst, .bz2, ...) into `dir`, which must exist and be empty.
 /// Entries that would land outside it (absolute names, "..", writes through symlinks) are refused with
 /// the entry's name.
-Result<StagedTree> extract_tarball(const std::string& tarball, const std::string& dir);
+Result<StagedTree> extract_tarball(const std::string& tarball, const std::string& dir,
+                                   Attributes attributes = Attributes::kFakerootDb);
 
 /// Normalizes an archive entry name: "./a//b/" -> "a/b", "." -> "". Absolute names, ".." components and
 /// newlines are errors.

@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -276,6 +277,41 @@ TEST_CASE("tarball: extraction stages every kind of entry and records its attrib
     CHECK_FALSE(db.contains("bin/su/"));
     CHECK_FALSE(db.contains("nope"));
   }
+}
+
+TEST_CASE("tarball: as root, attributes and special files land on disk exactly") {
+  if (::geteuid() != 0) {
+    const char* ci = std::getenv("CI");
+    REQUIRE_MESSAGE((ci == nullptr || std::string(ci) != "true"), "CI=true: this test must run as root");
+    MESSAGE("skipped: needs root to chown and mknod");
+    return;
+  }
+  Fixture f;
+  {
+    TarWriter w(f.tarball);
+    w.dir("./", 0750, 0)
+        .file("./bin/su", "#!/bin/sh\n", 04755, 0, 0)
+        .dir("./home/user/", 0700, 1000)
+        .file("./home/user/.profile", "x\n", 0600, 1000, 1001)
+        .device("./dev/null", AE_IFCHR, 1, 3, 0666)
+        .fifo("./run/initctl", 0600);
+    w.close();
+  }
+  auto tree = extract_tarball(f.tarball, f.root, Attributes::kOnDisk);
+  REQUIRE_MESSAGE(tree, tree.error().message());
+  CHECK(tree->db.empty());  // nothing for fakeroot to do
+  CHECK((lstat_of(f.root).st_mode & 07777) == 0750);
+  CHECK((lstat_of(f.root + "/bin/su").st_mode & 07777) == 04755);
+  const struct stat home = lstat_of(f.root + "/home/user");
+  CHECK((home.st_mode & 07777) == 0700);
+  CHECK(home.st_uid == 1000);
+  const struct stat profile = lstat_of(f.root + "/home/user/.profile");
+  CHECK(profile.st_uid == 1000);
+  CHECK(profile.st_gid == 1001);
+  const struct stat null = lstat_of(f.root + "/dev/null");
+  CHECK(S_ISCHR(null.st_mode));
+  CHECK(null.st_rdev == makedev(1, 3));
+  CHECK(S_ISFIFO(lstat_of(f.root + "/run/initctl").st_mode));
 }
 
 TEST_CASE("tarball: a root without a ./ entry gets default attributes") {
