@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/error.h"
 
@@ -38,6 +40,23 @@ class FakerootDb {
 
  private:
   std::map<std::string, NodeAttrs> nodes_;
+};
+
+/// fakeroot's daemon (faked-sysv), loaded with a state file and owned by us: stopped on every exit
+/// path. (The `fakeroot` wrapper script would leave it running when its child is interrupted.)
+class FakedDaemon {
+ public:
+  static Result<FakedDaemon> start(const std::string& db_path);
+  FakedDaemon(FakedDaemon&& other) noexcept : pid_(std::exchange(other.pid_, -1)), key_(std::move(other.key_)) {}
+  FakedDaemon(const FakedDaemon&) = delete;
+  ~FakedDaemon();
+  /// What a process needs in its environment to see the faked attributes.
+  std::vector<std::string> environment() const;
+
+ private:
+  FakedDaemon(pid_t pid, std::string key) : pid_(pid), key_(std::move(key)) {}
+  pid_t pid_ = -1;
+  std::string key_;
 };
 
 }  // namespace havre::pack

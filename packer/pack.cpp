@@ -141,7 +141,8 @@ Status pack(const PackOptions& opts) {
 
   // 6. mksquashfs writes the image straight into the output, after the stub.
   log::info("building the %s SquashFS image", recipe->squashfs.compression.c_str());
-  if (auto ok = build_image(tree, recipe->squashfs, work->path(), writer->temp_path(), writer->image_offset()); !ok)
+  if (auto ok = build_image(tree, recipe->squashfs, recipe->exclude, work->path(), writer->temp_path(),
+                            writer->image_offset()); !ok)
     return ok.error();
   if (auto ok = check_interrupted(); !ok) return ok.error();
 

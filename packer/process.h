@@ -1,7 +1,9 @@
 // Running a helper program (mksquashfs) with an argv vector, never a shell.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -13,7 +15,24 @@ struct ProcessResult {
   std::string output;  // stdout and stderr interleaved, last kKeepOutput bytes
 };
 
-/// Runs argv[0] (looked up in PATH) with stdout+stderr captured. Interrupting havre-pack terminates it.
-Result<ProcessResult> run_process(const std::vector<std::string>& argv);
+/// Runs argv[0] (looked up in PATH) in a process group of its own, stdin /dev/null, stdout+stderr
+/// captured, with `extra_env` (K=V) added to our environment. Interrupting havre-pack terminates the
+/// whole group (SIGTERM, then SIGKILL after a grace period) and returns the interruption as an error.
+/// `on_line`, when set, also receives each complete output line as it arrives (progress for long runs).
+Result<ProcessResult> run_process(const std::vector<std::string>& argv,
+                                  const std::function<void(const std::string&)>& on_line = {},
+                                  const std::vector<std::string>& extra_env = {});
+
+/// Splits a byte stream into lines for a callback; the unterminated tail waits for more bytes.
+class LineSplitter {
+ public:
+  explicit LineSplitter(std::function<void(const std::string&)> on_line) : on_line_(std::move(on_line)) {}
+  void feed(std::string_view bytes);
+  void flush();  // hands over an unterminated last line
+
+ private:
+  std::function<void(const std::string&)> on_line_;
+  std::string pending_;
+};
 
 }  // namespace havre::pack

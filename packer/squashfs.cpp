@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <optional>
 #include <thread>
 
 #include "base/io.h"
@@ -13,10 +14,9 @@
 namespace havre::pack {
 
 std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsSpec& spec,
-                                         const std::string& fakeroot_db, const std::string& output,
+                                         const std::vector<std::string>& exclude, const std::string& output,
                                          std::uint64_t offset, unsigned processors) {
   std::vector<std::string> argv;
-  if (!fakeroot_db.empty()) argv = {"fakeroot", "-i", fakeroot_db, "--"};
   argv.insert(argv.end(), {
       "mksquashfs", dir, output,
       // mksquashfs zero-fills the bytes before the offset; the runtime is written there afterwards.
@@ -30,26 +30,37 @@ std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsS
       "-no-progress", "-quiet",
   });
   if (spec.level) argv.insert(argv.end(), {"-Xcompression-level", std::to_string(*spec.level)});
+  if (!exclude.empty()) {
+    // mksquashfs wants -e last; with -wildcards its patterns are globs relative to the source root.
+    argv.insert(argv.end(), {"-wildcards", "-e"});
+    for (const std::string& glob : exclude) argv.push_back(glob[0] == '/' ? glob.substr(1) : glob);
+  }
   return argv;
 }
 
-Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::string& work_dir,
-                   const std::string& output, std::uint64_t offset) {
-  std::string db_path;
+Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::vector<std::string>& exclude,
+                   const std::string& work_dir, const std::string& output, std::uint64_t offset) {
+  // Unprivileged builds: mksquashfs sees the archive's attributes through fakeroot (fakeroot_db.h).
+  std::optional<FakedDaemon> faked;
+  std::vector<std::string> env;
   if (!tree.db.empty()) {
     auto text = tree.db.render(tree.dir);
     if (!text) return text.error();
-    db_path = work_dir + "/fakeroot.db";
+    const std::string db_path = work_dir + "/fakeroot.db";
     auto fd = open_fd(db_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (!fd) return fd.error();
     if (auto ok = write_all(fd->get(), std::as_bytes(std::span(*text)), db_path); !ok) return ok;
+    auto daemon = FakedDaemon::start(db_path);
+    if (!daemon) return daemon.error();
+    faked.emplace(std::move(*daemon));
+    env = faked->environment();
   }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  auto argv = mksquashfs_argv(tree.dir, spec, db_path, output, offset, cores);
+  auto argv = mksquashfs_argv(tree.dir, spec, exclude, output, offset, cores);
   std::string line;
   for (const std::string& a : argv) line += (line.empty() ? "" : " ") + a;
   log::debug("running %s", line.c_str());
-  auto result = run_process(argv);
+  auto result = run_process(argv, {}, env);
   if (!result) return result.error().wrap("building the SquashFS image");
   if (result->status != 0) {
     std::string out = result->output;

@@ -11,14 +11,15 @@
 
 namespace havre::pack {
 
-/// The command line that writes `dir` into `output` starting at byte `offset`: mksquashfs, run under
-/// `fakeroot -i FAKEROOT_DB` when `fakeroot_db` is not "".
+/// The mksquashfs command line that writes `dir` into `output` starting at byte `offset`, leaving out
+/// the `exclude` globs (relative to the image root).
 std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsSpec& spec,
-                                         const std::string& fakeroot_db, const std::string& output,
+                                         const std::vector<std::string>& exclude, const std::string& output,
                                          std::uint64_t offset, unsigned processors);
 
-/// Writes the tree's fakeroot state into work_dir (if it has one) and runs mksquashfs.
-Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::string& work_dir,
-                   const std::string& output, std::uint64_t offset);
+/// Runs mksquashfs on the tree; when the tree carries a fakeroot state (unprivileged builds), under
+/// a faked daemon loaded with it.
+Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::vector<std::string>& exclude,
+                   const std::string& work_dir, const std::string& output, std::uint64_t offset);
 
 }  // namespace havre::pack

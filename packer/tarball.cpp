@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <climits>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -180,6 +182,103 @@ Result<StagedTree> extract_tarball(const std::string& tarball, const std::string
   // With the attributes on disk, mksquashfs needs no fakeroot; the db served hard links only.
   if (on_disk) tree.db = FakerootDb{};
   return tree;
+}
+
+namespace {
+
+// Walks `dir` with libarchive's disk reader and hands each entry (named "./rel") to `sink`.
+Status walk_disk(const std::string& dir, const std::function<Status(archive*, archive_entry*)>& sink) {
+  ReadArchive disk(archive_read_disk_new(), archive_read_free);
+  // Numeric ids only: an appliance's owners are numbers, whatever this host's passwd says.
+  archive_read_disk_set_standard_lookup(disk.get());
+  archive_read_disk_set_symlink_physical(disk.get());
+  archive_read_disk_set_behavior(disk.get(), ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL |
+                                                 ARCHIVE_READDISK_NO_FFLAGS);
+  auto cwd = ScopedChdir::enter(dir);
+  if (!cwd) return cwd.error();
+  if (archive_read_disk_open(disk.get(), ".") != ARCHIVE_OK)
+    return error(dir + ": " + archive_error_string(disk.get()));
+  for (;;) {
+    if (auto ok = check_interrupted(); !ok) return ok;
+    Entry e(archive_entry_new(), archive_entry_free);
+    const int r = archive_read_next_header2(disk.get(), e.get());
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) return error(dir + ": " + archive_error_string(disk.get()));
+    archive_read_disk_descend(disk.get());
+    archive_entry_set_uname(e.get(), nullptr);
+    archive_entry_set_gname(e.get(), nullptr);
+    if (auto ok = sink(disk.get(), e.get()); !ok) return ok;
+  }
+  return {};
+}
+
+// Copies an entry's file data from the disk reader to a writer.
+template <typename Write>
+Status copy_data(archive* disk, const std::string& name, Write write) {
+  const void* block;
+  size_t size;
+  la_int64_t offset;
+  int r;
+  while ((r = archive_read_data_block(disk, &block, &size, &offset)) == ARCHIVE_OK)
+    if (auto ok = write(block, size, offset); !ok) return ok;
+  if (r != ARCHIVE_EOF) return error("read " + name + ": " + archive_error_string(disk));
+  return {};
+}
+
+}  // namespace
+
+Status copy_tree(const std::string& src, const std::string& dst) {
+  WriteArchive out(archive_write_disk_new(), archive_write_free);
+  // Absolute target names (the disk reader moves the working directory as it walks), so no
+  // SECURE_NOABSOLUTEPATHS here; the names come from our own walk of `src`, below dst_abs.
+  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                                (::geteuid() == 0 ? ARCHIVE_EXTRACT_OWNER : 0) |
+                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  const std::string dst_abs = std::filesystem::absolute(dst).string();
+  return walk_disk(src, [&](archive* disk, archive_entry* e) -> Status {
+    const std::string name = archive_entry_pathname(e);
+    std::string target = dst_abs + "/" + name;
+    archive_entry_set_pathname(e, target.c_str());
+    if (const char* link = archive_entry_hardlink(e)) {
+      const std::string hl = dst_abs + "/" + link;
+      archive_entry_set_hardlink(e, hl.c_str());
+    }
+    if (archive_write_header(out.get(), e) < ARCHIVE_WARN)
+      return error("copy " + src + "/" + name + ": " + archive_error_string(out.get()));
+    if (archive_entry_size(e) > 0 && archive_entry_hardlink(e) == nullptr) {
+      auto ok = copy_data(disk, name, [&](const void* b, size_t n, la_int64_t off) -> Status {
+        if (archive_write_data_block(out.get(), b, n, off) < ARCHIVE_WARN)
+          return error("copy " + name + ": " + archive_error_string(out.get()));
+        return {};
+      });
+      if (!ok) return ok;
+    }
+    if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN)
+      return error("copy " + src + "/" + name + ": " + archive_error_string(out.get()));
+    return {};
+  });
+}
+
+Status write_tarball(const std::string& dir, const std::string& output) {
+  WriteArchive out(archive_write_new(), archive_write_free);
+  archive_write_set_format_pax_restricted(out.get());
+  archive_write_add_filter_zstd(out.get());
+  if (archive_write_open_filename(out.get(), output.c_str()) != ARCHIVE_OK)
+    return error(output + ": " + archive_error_string(out.get()));
+  auto ok = walk_disk(dir, [&](archive* disk, archive_entry* e) -> Status {
+    const std::string name = archive_entry_pathname(e);
+    if (archive_write_header(out.get(), e) < ARCHIVE_WARN)
+      return error(output + ": " + name + ": " + archive_error_string(out.get()));
+    if (archive_entry_size(e) > 0 && archive_entry_filetype(e) == AE_IFREG && archive_entry_hardlink(e) == nullptr)
+      return copy_data(disk, name, [&](const void* b, size_t n, la_int64_t) -> Status {
+        if (archive_write_data(out.get(), b, n) < 0) return error(output + ": " + archive_error_string(out.get()));
+        return {};
+      });
+    return {};
+  });
+  if (!ok) return ok;
+  if (archive_write_close(out.get()) != ARCHIVE_OK) return error(output + ": " + archive_error_string(out.get()));
+  return {};
 }
 
 }  // namespace havre::pack

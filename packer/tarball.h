@@ -31,6 +31,13 @@ enum class Attributes {
 Result<StagedTree> extract_tarball(const std::string& tarball, const std::string& dir,
                                    Attributes attributes = Attributes::kFakerootDb);
 
+/// Copies a directory tree (owners, modes, special files, hard links, times) into `dst`, which must
+/// exist and be empty. Owners and device nodes need root; unprivileged, they come out as ours.
+Status copy_tree(const std::string& src, const std::string& dst);
+
+/// Writes the tree under `dir` as a zstd-compressed pax tarball (entries "./...", numeric owners).
+Status write_tarball(const std::string& dir, const std::string& output);
+
 /// Normalizes an archive entry name: "./a//b/" -> "a/b", "." -> "". Absolute names, ".." components and
 /// newlines are errors.
 Result<std::string> normalize_entry_name(const std::string& name);

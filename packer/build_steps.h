@@ -1,0 +1,18 @@
+// The recipe's `run` steps: shell lines executed inside the staged rootfs, one container per step,
+// with the runtime's own isolation code (pivot_root, /proc, /dev), host network and resolv.conf.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace havre::pack {
+
+/// Runs each step as `/bin/sh -ec STEP` as root in `rootfs`, streaming its output prefixed with the
+/// step number. The first failing step stops the build with its number, first line and exit status.
+Status run_build_steps(const std::string& rootfs, const std::vector<std::string>& steps,
+                       const std::map<std::string, std::string>& env, const std::string& hostname);
+
+}  // namespace havre::pack

@@ -1,0 +1,18 @@
+// The recipe's `files`: host files and directories copied into the staged rootfs.
+#pragma once
+
+#include <vector>
+
+#include "base/error.h"
+#include "recipe.h"
+#include "tarball.h"
+
+namespace havre::pack {
+
+/// Copies each entry's src to its dst inside tree.dir (never through a symlink of the tree), then
+/// gives everything copied the entry's owner (default 0:0) and, when set, its mode. As root the
+/// attributes go on disk; otherwise into tree.db, which must then cover the tree (tarball bases).
+Status apply_files(const std::vector<FileSpec>& files, const std::string& recipe_file, StagedTree& tree,
+                   Attributes attributes);
+
+}  // namespace havre::pack
