@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <ctime>
 #include <filesystem>
 
 #include "base/io.h"
@@ -61,7 +63,10 @@ Result<std::string> Cache::add(const std::string& file) const {
   auto digest = verify_sha256(file, "");
   if (!digest) return digest.error();
   const std::string hex = to_hex(*digest);
-  if (find(hex)) return hex;
+  if (auto existing = find(hex)) {
+    touch(*existing);
+    return hex;
+  }
   auto temp = temp_path();
   if (!temp) return temp.error();
   std::error_code ec;
@@ -80,6 +85,53 @@ Result<std::string> Cache::add(const std::string& file) const {
     return ok.error();
   }
   return hex;
+}
+
+void Cache::touch(const std::string& path) const { ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0); }
+
+Result<std::vector<CacheEntry>> Cache::entries() const {
+  std::vector<CacheEntry> out;
+  for (const auto& [sub, kind] : {std::pair{"sha256", "download"}, {"debootstrap", "debootstrap"}}) {
+    const fs::path dir = fs::path(dir_) / sub;
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) continue;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      struct stat st {};
+      if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      out.push_back({e.path().string(), kind, static_cast<std::uint64_t>(st.st_size), st.st_mtime});
+    }
+    if (ec) return sys_error(ec.value(), "list " + dir.string());
+  }
+  std::sort(out.begin(), out.end(), [](const CacheEntry& a, const CacheEntry& b) {
+    return a.last_used != b.last_used ? a.last_used < b.last_used : a.path < b.path;
+  });
+  return out;
+}
+
+Result<std::vector<CacheEntry>> Cache::prune(std::uint64_t max_bytes, int max_age_days) const {
+  auto all = entries();
+  if (!all) return all.error();
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  std::uint64_t total = 0;
+  for (const CacheEntry& e : *all) total += e.size;
+  std::vector<CacheEntry> removed;
+  for (const CacheEntry& e : *all) {  // oldest first
+    const bool too_old = now - e.last_used > std::int64_t{max_age_days} * 86400;
+    if (!too_old && total <= max_bytes) break;
+    if (::unlink(e.path.c_str()) != 0) return sys_error("remove " + e.path);
+    total -= e.size;
+    removed.push_back(e);
+  }
+  // Temporary files of downloads that were killed (a live one is younger than a day).
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(dir_) / "tmp", ec)) {
+    struct stat st {};
+    if (::lstat(e.path().c_str(), &st) == 0 && now - st.st_mtime > 86400) {
+      if (::unlink(e.path().c_str()) == 0)
+        removed.push_back({e.path().string(), "temporary", static_cast<std::uint64_t>(st.st_size), st.st_mtime});
+    }
+  }
+  return removed;
 }
 
 }  // namespace havre::pack

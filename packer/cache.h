@@ -2,12 +2,21 @@
 // checked, via a temporary name and rename(2), so a reader never sees a partial file.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <vector>
 #include <string>
 
 #include "base/error.h"
 
 namespace havre::pack {
+
+struct CacheEntry {
+  std::string path;
+  std::string kind;  // "download" (sha256/<hex>) or "debootstrap" (debootstrap/<inputs>.tar.zst)
+  std::uint64_t size = 0;
+  std::int64_t last_used = 0;  // seconds since the epoch (mtime, refreshed on every use)
+};
 
 class Cache {
  public:
@@ -23,6 +32,13 @@ class Cache {
   Status commit(const std::string& temp, const std::string& sha256_hex) const;
   /// Copies FILE into the cache under its sha256; returns the digest.
   Result<std::string> add(const std::string& file) const;
+  /// Marks an entry as used now (what `prune` keeps longest).
+  void touch(const std::string& path) const;
+  /// Every entry, least recently used first.
+  Result<std::vector<CacheEntry>> entries() const;
+  /// Removes entries unused for longer than `max_age_days`, then the least recently used ones until
+  /// the cache holds at most `max_bytes`, and abandoned temporary files. Returns what was removed.
+  Result<std::vector<CacheEntry>> prune(std::uint64_t max_bytes, int max_age_days) const;
 
  private:
   explicit Cache(std::string dir) : dir_(std::move(dir)) {}

@@ -23,6 +23,12 @@ CliOptions parse_args(int argc, char** argv) {
   cache->add_option("--cache-dir", o.pack.cache_dir, "Download cache (default: $XDG_CACHE_HOME/havre)");
   CLI::App* add = cache->add_subcommand("add", "Copy files into the cache under their sha256 (air-gapped builds)");
   add->add_option("files", o.files, "Files to add")->required()->check(CLI::ExistingFile);
+  CLI::App* list = cache->add_subcommand("list", "List the cached downloads and debootstrap trees");
+  CLI::App* prune = cache->add_subcommand("prune", "Remove what was not used recently, then the least recently used");
+  std::string max_size = "10G";
+  prune->add_option("--max-size", max_size, "Keep at most this much (e.g. 500M, 10G; default 10G)");
+  prune->add_option("--older-than", o.prune_max_age_days, "Remove what was unused for this many days (default 30)")
+      ->check(CLI::NonNegativeNumber);
   cache->require_subcommand(1);
 
   try {
@@ -31,6 +37,21 @@ CliOptions parse_args(int argc, char** argv) {
       o.command = CliOptions::Command::kVersion;
     } else if (add->parsed()) {
       o.command = CliOptions::Command::kCacheAdd;
+    } else if (list->parsed()) {
+      o.command = CliOptions::Command::kCacheList;
+    } else if (prune->parsed()) {
+      o.command = CliOptions::Command::kCachePrune;
+      // Sizes as in recipes: a number of bytes with an optional K, M, G suffix.
+      std::uint64_t mult = 1;
+      std::string digits = max_size;
+      if (!digits.empty() && std::string("KkMmGg").find(digits.back()) != std::string::npos) {
+        const char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(digits.back())));
+        mult = unit == 'K' ? 1ULL << 10 : unit == 'M' ? 1ULL << 20 : 1ULL << 30;
+        digits.pop_back();
+      }
+      if (digits.empty() || digits.size() > 12 || digits.find_first_not_of("0123456789") != std::string::npos)
+        throw CLI::ValidationError("--max-size", "'" + max_size + "' is not a size (e.g. 500M, 10G)");
+      o.prune_max_bytes = std::stoull(digits) * mult;
     } else {
       if (o.pack.recipe.empty()) throw CLI::RequiredError("RECIPE");
       if (o.pack.output.empty()) throw CLI::RequiredError("-o,--output");

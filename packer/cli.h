@@ -1,6 +1,7 @@
 // havre-pack's command line.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,9 +11,11 @@
 namespace havre::pack {
 
 struct CliOptions {
-  enum class Command { kPack, kCacheAdd, kVersion, kExit } command = Command::kPack;
+  enum class Command { kPack, kCacheAdd, kCacheList, kCachePrune, kVersion, kExit } command = Command::kPack;
   PackOptions pack;
   std::vector<std::string> files;  // cache add
+  std::uint64_t prune_max_bytes = 10ULL << 30;  // cache prune --max-size
+  int prune_max_age_days = 30;                  // cache prune --older-than
   bool quiet = false, verbose = false;
   int exit_code = 0;  // kExit: --help printed (0) or a usage error already printed (2)
 };

@@ -1,5 +1,6 @@
 #include "debootstrap.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,7 +63,7 @@ Result<std::string> debootstrap_tarball(const DebootstrapSpec& spec, const Cache
   const std::string cached = cache.dir() + "/debootstrap/" + *key + ".tar.zst";
   if (::access(cached.c_str(), R_OK) == 0) {
     log::info("debootstrap %s: cached (%s)", spec.suite.c_str(), cached.c_str());
-    ::utimensat(AT_FDCWD, cached.c_str(), nullptr, 0);  // last use, for `cache prune`
+    cache.touch(cached);  // last use, for `cache prune`
     return cached;
   }
   if (offline) return error("debootstrap " + spec.suite + ": not in the cache " + cache.dir() + " and --offline was given");

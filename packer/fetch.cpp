@@ -21,12 +21,49 @@ struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
-int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return interrupted() ? 1 : 0;  // non-zero aborts the transfer
+// Download progress on stderr: a bar redrawn in place on a terminal, a plain line per quarter otherwise.
+class Progress {
+ public:
+  explicit Progress(std::string name) : name_(std::move(name)), tty_(::isatty(STDERR_FILENO) == 1) {}
+  ~Progress() {
+    if (drawn_) std::fputc('\n', stderr);
+  }
+  void update(curl_off_t total, curl_off_t now) {
+    if (log::level() < log::Level::kInfo || total <= 0) return;
+    const int percent = static_cast<int>(now * 100 / total);
+    if (tty_) {
+      const auto t = std::chrono::steady_clock::now();
+      if (percent != 100 && t - last_draw_ < std::chrono::milliseconds(100)) return;
+      last_draw_ = t;
+      const int width = 30, filled = percent * width / 100;
+      std::fprintf(stderr, "\rhavre-pack: %s [%s%s] %3d%% %.1f/%.1f MB", name_.c_str(),
+                   std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(), percent,
+                   now / 1e6, total / 1e6);
+      drawn_ = true;
+    } else if (percent / 25 > last_quarter_) {
+      last_quarter_ = percent / 25;
+      log::info("%s: %d%% of %.1f MB", name_.c_str(), last_quarter_ * 25, total / 1e6);
+    }
+  }
+
+ private:
+  std::string name_;
+  bool tty_;
+  bool drawn_ = false;
+  int last_quarter_ = 0;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+int on_progress(void* data, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
+  if (interrupted()) return 1;  // non-zero aborts the transfer
+  static_cast<Progress*>(data)->update(total, now);
+  return 0;
 }
 
 // One attempt. Returns {curl code, HTTP status}; the error text goes to `message`.
 std::pair<CURLcode, long> download_once(const std::string& url, std::FILE* out, std::string& message) {
+  const std::string name = url.substr(url.rfind('/') + 1);
+  Progress progress(name.empty() ? url : name);
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
@@ -41,6 +78,7 @@ std::pair<CURLcode, long> download_once(const std::string& url, std::FILE* out, 
   curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &progress);
   curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "havre-pack");
   CURLcode rc = curl_easy_perform(curl.get());
   long http = 0;
@@ -70,7 +108,10 @@ bool transient(CURLcode rc, long http) {
 Result<std::string> fetch_verified(const std::string& url, const std::string& sha256_hex,
                                    const Cache& cache, bool offline) {
   if (auto hit = cache.find(sha256_hex)) {
-    if (verify_sha256(*hit, sha256_hex)) return *hit;
+    if (verify_sha256(*hit, sha256_hex)) {
+      cache.touch(*hit);
+      return *hit;
+    }
     log::warn("cached %s is damaged; downloading it again", hit->c_str());
     ::unlink(hit->c_str());
   }

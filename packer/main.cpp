@@ -1,5 +1,6 @@
 // havre-pack: recipe in, single-file appliance out.
 #include <cstdio>
+#include <ctime>
 
 #include "base/log.h"
 #include "cache.h"
@@ -38,6 +39,37 @@ int main(int argc, char** argv) {
         if (!hex) return report(hex.error());
         std::printf("%s  %s\n", hex->c_str(), f.c_str());
       }
+      return 0;
+    }
+    case CliOptions::Command::kCacheList: {
+      auto cache = havre::pack::Cache::open(opts.pack.cache_dir);
+      if (!cache) return report(cache.error());
+      auto entries = cache->entries();
+      if (!entries) return report(entries.error());
+      std::uint64_t total = 0;
+      for (const auto& e : *entries) {
+        char when[32];
+        std::tm tm{};
+        const std::time_t t = e.last_used;
+        gmtime_r(&t, &tm);
+        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+        std::printf("%-11s %10.1f MB  used %s  %s\n", e.kind.c_str(), e.size / 1e6, when, e.path.c_str());
+        total += e.size;
+      }
+      std::printf("%zu entries, %.1f MB in %s\n", entries->size(), total / 1e6, cache->dir().c_str());
+      return 0;
+    }
+    case CliOptions::Command::kCachePrune: {
+      auto cache = havre::pack::Cache::open(opts.pack.cache_dir);
+      if (!cache) return report(cache.error());
+      auto removed = cache->prune(opts.prune_max_bytes, opts.prune_max_age_days);
+      if (!removed) return report(removed.error());
+      std::uint64_t freed = 0;
+      for (const auto& e : *removed) {
+        std::printf("removed %s (%.1f MB)\n", e.path.c_str(), e.size / 1e6);
+        freed += e.size;
+      }
+      std::printf("freed %.1f MB\n", freed / 1e6);
       return 0;
     }
     case CliOptions::Command::kPack:

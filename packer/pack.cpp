@@ -7,6 +7,9 @@
 #include <filesystem>
 
 #include "appliance.h"
+#include "build_steps.h"
+#include "debootstrap.h"
+#include "files.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "cache.h"
@@ -60,21 +63,22 @@ struct ResolvedBase {
   manifest::Base record;
 };
 
-Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts) {
+Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts, const std::string& work_dir) {
   ResolvedBase out;
   out.record.source = spec.source;
+  out.record.kind = spec.manifest_kind;
   if (spec.kind == BaseSpec::Kind::kDirectory) {
     if (!fs::is_directory(spec.directory)) return error("base directory " + spec.directory + " is not a directory");
-    out.record.kind = spec.manifest_kind;
     out.directory = spec.directory;
     return out;
   }
-  out.record.kind = spec.manifest_kind;
   out.tarball = spec.path;
-  if (!spec.url.empty()) {
+  if (!spec.url.empty() || spec.kind == BaseSpec::Kind::kDebootstrap) {
     auto cache = Cache::open(opts.cache_dir);
     if (!cache) return cache.error();
-    auto local = fetch_verified(spec.url, spec.sha256, *cache, opts.offline);
+    auto local = spec.kind == BaseSpec::Kind::kDebootstrap
+                     ? debootstrap_tarball(spec.debootstrap, *cache, work_dir, opts.offline)
+                     : fetch_verified(spec.url, spec.sha256, *cache, opts.offline);
     if (!local) return local.error();
     out.tarball = *local;
   }
@@ -102,9 +106,8 @@ Status pack(const PackOptions& opts) {
   // 1. Read the recipe; every mistake in it is reported before any work starts.
   auto recipe = load_recipe(opts.recipe);
   if (!recipe) return recipe.error();
-  if (recipe->base.kind == BaseSpec::Kind::kDebootstrap || !recipe->files.empty() || !recipe->run.empty() ||
-      !recipe->exclude.empty())
-    return error(recipe->file + ": debootstrap bases, files, run and exclude are not implemented yet");
+  if (!recipe->run.empty() && ::geteuid() != 0)
+    return error(recipe->file + ": `run` steps need root: they run as root inside the image (use sudo)");
   auto runtime = find_runtime(opts.runtime);
   if (!runtime) return runtime.error();
 
@@ -115,38 +118,48 @@ Status pack(const PackOptions& opts) {
   auto work = TempDir::make(out.parent_path().string(), "." + out.filename().string() + ".havre-");
   if (!work) return work.error().wrap("output " + out.string());
 
-  // 3. Get the base (download cache or local file) and check its sha256.
-  auto base = resolve_base(recipe->base, opts);
+  // 3. Get the base (download or debootstrap cache, or local file) and check its sha256.
+  auto base = resolve_base(recipe->base, opts, work->path());
   if (!base) return base.error();
 
-  // 4. Stage the rootfs: unpack the tarball, or take the directory as it is.
+  // 4. Stage the rootfs: unpack the tarball; take a directory as it is, or copy it when the recipe
+  //    changes it. As root the owners, modes and device nodes are written for real (build steps then
+  //    see them too); unprivileged, they travel to mksquashfs through fakeroot.
+  const Attributes attributes = ::geteuid() == 0 ? Attributes::kOnDisk : Attributes::kFakerootDb;
+  const bool changes_tree = !recipe->files.empty() || !recipe->run.empty();
+  const std::string rootfs = work->path() + "/rootfs";
   StagedTree tree;
+  if (!base->tarball.empty() || changes_tree)
+    if (::mkdir(rootfs.c_str(), 0755) != 0) return sys_error("mkdir " + rootfs);
   if (!base->tarball.empty()) {
-    const std::string rootfs = work->path() + "/rootfs";
-    if (::mkdir(rootfs.c_str(), 0700) != 0) return sys_error("mkdir " + rootfs);
     log::info("unpacking %s", base->tarball.c_str());
-    // As root the archive's owners, modes and device nodes are written for real (build steps then see
-    // them too); unprivileged, they travel to mksquashfs through fakeroot.
-    auto staged = extract_tarball(base->tarball, rootfs,
-                                  ::geteuid() == 0 ? Attributes::kOnDisk : Attributes::kFakerootDb);
+    auto staged = extract_tarball(base->tarball, rootfs, attributes);
     if (!staged) return staged.error();
     tree = std::move(*staged);
+  } else if (changes_tree) {
+    log::info("copying %s", base->directory.c_str());
+    if (auto ok = copy_tree(base->directory, rootfs); !ok) return ok.error();
+    tree.dir = rootfs;
   } else {
     tree.dir = base->directory;
   }
 
-  // 5. Start the output with the runtime stub, padded so the image starts 4 KiB-aligned.
+  // 5. The recipe's files, then its build steps, each in a container on the staged tree.
+  if (auto ok = apply_files(recipe->files, recipe->file, tree, attributes); !ok) return ok.error();
+  if (auto ok = run_build_steps(tree.dir, recipe->run, recipe->env, recipe->name); !ok) return ok.error();
+
+  // 6. Start the output with the runtime stub, padded so the image starts 4 KiB-aligned.
   auto writer = ApplianceWriter::start(work->path() + "/appliance", out.string(), *runtime);
   if (!writer) return writer.error();
 
-  // 6. mksquashfs writes the image straight into the output, after the stub.
+  // 7. mksquashfs writes the image straight into the output, after the stub.
   log::info("building the %s SquashFS image", recipe->squashfs.compression.c_str());
   if (auto ok = build_image(tree, recipe->squashfs, recipe->exclude, work->path(), writer->temp_path(),
                             writer->image_offset()); !ok)
     return ok.error();
   if (auto ok = check_interrupted(); !ok) return ok.error();
 
-  // 7. Manifest and footer, then fsync + rename into place.
+  // 8. Manifest and footer, then fsync + rename into place.
   const std::string manifest_json = manifest::to_json(make_manifest(*recipe, base->record));
   auto footer = writer->finish(manifest_json);
   if (!footer) return footer.error();

@@ -33,8 +33,13 @@ std::string fd_path(const UniqueFd& fd) { return "/proc/self/fd/" + std::to_stri
 
 }  // namespace
 
-Result<HostRefs> open_host_refs(const RunOptions& opts) {
+Result<HostRefs> open_host_refs(const RunOptions& opts, const std::string& directory_root) {
   HostRefs refs;
+  if (!directory_root.empty()) {
+    auto fd = open_fd(directory_root, O_PATH | O_DIRECTORY);
+    if (!fd) return fd.error().wrap("root directory");
+    refs.directory_root = std::move(*fd);
+  }
   for (const Bind& b : opts.binds) {
     auto fd = open_fd(b.source, O_PATH);
     if (!fd) return fd.error().wrap("-v");
@@ -93,10 +98,10 @@ Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, con
   return root;
 }
 
-Result<std::string> mount_directory_root(const std::string& directory, const std::string& stage) {
+Result<std::string> mount_directory_root(const HostRefs& host, const std::string& stage) {
   const std::string root = stage + "/root";
   if (::mkdir(root.c_str(), 0755) != 0) return sys_error("mkdir " + root);
-  if (auto ok = bind_mount(directory, root, false); !ok) return ok.error();
+  if (auto ok = bind_mount(fd_path(host.directory_root), root, false); !ok) return ok.error();
   return root;
 }
 

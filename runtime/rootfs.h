@@ -20,8 +20,9 @@ struct HostRefs {
   std::vector<UniqueFd> binds;  // one per RunOptions::binds entry
   UniqueFd persist;
   UniqueFd resolv_conf, hosts;  // absent when the host has none
+  UniqueFd directory_root;      // the host directory used as the root, if any
 };
-Result<HostRefs> open_host_refs(const RunOptions& opts);
+Result<HostRefs> open_host_refs(const RunOptions& opts, const std::string& directory_root);
 
 /// Mounts a private tmpfs to stage in (over an existing host directory, visible only in this mount
 /// namespace) and returns its path.
@@ -33,7 +34,7 @@ Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, con
                                const std::string& stage);
 
 /// Binds a host directory read-write as the root (havre-pack's build steps work on the staged tree).
-Result<std::string> mount_directory_root(const std::string& directory, const std::string& stage);
+Result<std::string> mount_directory_root(const HostRefs& host, const std::string& stage);
 
 /// /proc (new instance), /sys read-only, /tmp tmpfs. /dev comes from dev.h.
 Status mount_kernel_filesystems(const std::string& root);

@@ -85,12 +85,12 @@ Status enter_workdir(const std::string& dir, bool writable) {
   // 4. Host paths first (the staging tmpfs may hide them), then a tmpfs to stage in, then the image
   //    (loop device) under the writable overlay.
   log::debug("4. staging, image, overlay");
-  auto host = open_host_refs(opts);
+  auto host = open_host_refs(opts, spec.directory);
   if (!host) fail(host.error());
   auto stage = mount_staging_area();
   if (!stage) fail(stage.error());
   auto root = spec.image ? mount_root(*spec.image, opts, *host, *stage)
-                         : mount_directory_root(spec.directory, *stage);
+                         : mount_directory_root(*host, *stage);
   if (!root) fail(root.error());
   // 5. Kernel filesystems, /dev, host network files and volumes inside the new root.
   log::debug("5. kernel filesystems, /dev, files, volumes");
