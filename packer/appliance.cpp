@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
 #include <filesystem>
 #include <vector>
 
@@ -31,16 +33,46 @@ Result<ApplianceWriter> ApplianceWriter::start(const std::string& temp, const st
   return ApplianceWriter(std::move(*out), std::move(*in), temp, target, runtime, *runtime_size, offset);
 }
 
+namespace {
+
+// copy_file_range until `size` bytes moved (or the source ends, when size is unknown: UINT64_MAX).
+Status copy_range(int in, loff_t in_off, int out, loff_t out_off, std::uint64_t size, const std::string& what) {
+  while (size > 0) {
+    ssize_t n = ::copy_file_range(in, &in_off, out, &out_off, std::min<std::uint64_t>(size, 1 << 30), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error(what);
+    if (n == 0) break;
+    size -= static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status ApplianceWriter::copy_image_from(const std::string& image) {
+  auto in = open_fd(image, O_RDONLY);
+  if (!in) return in.error();
+  return copy_range(in->get(), 0, fd_.get(), static_cast<loff_t>(image_offset_), UINT64_MAX,
+                    "copy " + image + " to " + temp_);
+}
+
+Status ApplianceWriter::copy_image_to(const std::string& path) {
+  auto size = file_size(fd_.get(), temp_);
+  if (!size) return size.error();
+  auto out = open_fd(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!out) return out.error();
+  if (auto ok = copy_range(fd_.get(), static_cast<loff_t>(image_offset_), out->get(), 0, *size - image_offset_,
+                           "copy the image to " + path);
+      !ok)
+    return ok;
+  if (::fsync(out->get()) != 0) return sys_error("fsync " + path);
+  return {};
+}
+
 Status ApplianceWriter::write_runtime() {
   // mksquashfs -offset zero-fills the bytes before the image, so the stub goes in afterwards.
-  for (std::uint64_t done = 0; done < runtime_size_;) {
-    loff_t in_off = static_cast<loff_t>(done), out_off = static_cast<loff_t>(done);
-    ssize_t n = ::copy_file_range(runtime_fd_.get(), &in_off, fd_.get(), &out_off, runtime_size_ - done, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("copy " + runtime_ + " to " + temp_);
-    if (n == 0) return error("copy " + runtime_ + ": file shrank while copying");
-    done += static_cast<std::uint64_t>(n);
-  }
+  if (auto ok = copy_range(runtime_fd_.get(), 0, fd_.get(), 0, runtime_size_, "copy " + runtime_ + " to " + temp_); !ok)
+    return ok;
   const std::vector<std::byte> zeros(image_offset_ - runtime_size_);
   if (::pwrite(fd_.get(), zeros.data(), zeros.size(), static_cast<off_t>(runtime_size_)) !=
       static_cast<ssize_t>(zeros.size()))

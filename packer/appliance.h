@@ -20,6 +20,11 @@ class ApplianceWriter {
   /// Where the image must start (a multiple of footer::kImageAlignment).
   std::uint64_t image_offset() const { return image_offset_; }
   const std::string& temp_path() const { return temp_; }
+  const std::string& target_path() const { return target_; }
+  /// Copies a ready image (the image cache's) to image_offset(), in place of mksquashfs.
+  Status copy_image_from(const std::string& image);
+  /// Copies the image written at image_offset() out to `path` (for the image cache).
+  Status copy_image_to(const std::string& path);
   /// After the image has been written at image_offset(): writes the stub before it, pads the image,
   /// hashes it, appends the manifest and the footer. Returns the footer written.
   Result<footer::Footer> finish(const std::string& manifest_json);

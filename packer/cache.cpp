@@ -91,7 +91,8 @@ void Cache::touch(const std::string& path) const { ::utimensat(AT_FDCWD, path.c_
 
 Result<std::vector<CacheEntry>> Cache::entries() const {
   std::vector<CacheEntry> out;
-  for (const auto& [sub, kind] : {std::pair{"sha256", "download"}, {"debootstrap", "debootstrap"}}) {
+  for (const auto& [sub, kind] :
+       {std::pair{"sha256", "download"}, {"debootstrap", "debootstrap"}, {"images", "image"}}) {
     const fs::path dir = fs::path(dir_) / sub;
     std::error_code ec;
     if (!fs::exists(dir, ec)) continue;

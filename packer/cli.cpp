@@ -14,6 +14,9 @@ CliOptions parse_args(int argc, char** argv) {
   app.add_option("--runtime", o.pack.runtime, "The havre-runtime stub to use (default: next to havre-pack)");
   app.add_option("--cache-dir", o.pack.cache_dir, "Download cache (default: $XDG_CACHE_HOME/havre)");
   app.add_flag("--offline", o.pack.offline, "Never download: a base missing from the cache is an error");
+  bool no_image_cache = false;
+  app.add_flag("--no-image-cache", no_image_cache,
+               "Build the image even if the cache holds one for the same inputs (run steps again)");
   app.add_flag("-q,--quiet", o.quiet, "Print errors only");
   app.add_flag("-v,--verbose", o.verbose, "Print every command run");
   bool version = false;
@@ -33,6 +36,7 @@ CliOptions parse_args(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    o.pack.use_image_cache = !no_image_cache;
     if (version) {
       o.command = CliOptions::Command::kVersion;
     } else if (add->parsed()) {

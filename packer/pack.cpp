@@ -5,8 +5,10 @@
 
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
 #include "appliance.h"
+#include "build_cache.h"
 #include "build_steps.h"
 #include "debootstrap.h"
 #include "files.h"
@@ -88,6 +90,18 @@ Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts,
   return out;
 }
 
+Status finish_appliance(ApplianceWriter& writer, const Recipe& recipe, const manifest::Base& base) {
+  const std::string manifest_json = manifest::to_json(make_manifest(recipe, base));
+  auto footer = writer.finish(manifest_json);
+  if (!footer) return footer.error();
+  if (auto ok = check_interrupted(); !ok) return ok.error();
+  if (auto ok = writer.commit(); !ok) return ok.error();
+  log::info("wrote %s (image %llu bytes at offset %llu, sha256 %s)", writer.target_path().c_str(),
+            static_cast<unsigned long long>(footer->image_size),
+            static_cast<unsigned long long>(footer->image_offset), to_hex(footer->image_sha256).c_str());
+  return {};
+}
+
 }  // namespace
 
 Result<std::string> find_runtime(const std::string& explicit_path) {
@@ -122,7 +136,30 @@ Status pack(const PackOptions& opts) {
   auto base = resolve_base(recipe->base, opts, work->path());
   if (!base) return base.error();
 
-  // 4. Stage the rootfs: unpack the tarball; take a directory as it is, or copy it when the recipe
+  // 4. An image built before from the same inputs goes straight into the appliance.
+  std::string image_key;
+  std::optional<Cache> cache;
+  if (opts.use_image_cache) {
+    auto key = image_cache_key(*recipe, base->record.sha256);
+    if (!key) return key.error();
+    image_key = *key;
+    if (!image_key.empty()) {
+      auto c = Cache::open(opts.cache_dir);
+      if (!c) return c.error();
+      cache.emplace(std::move(*c));
+    }
+  }
+  const std::string cached_image = image_key.empty() ? "" : cache->dir() + "/images/" + image_key + ".sqfs";
+  auto writer = ApplianceWriter::start(work->path() + "/appliance", out.string(), *runtime);
+  if (!writer) return writer.error();
+  if (!cached_image.empty() && ::access(cached_image.c_str(), R_OK) == 0) {
+    log::info("image unchanged: reusing %s", cached_image.c_str());
+    cache->touch(cached_image);
+    if (auto ok = writer->copy_image_from(cached_image); !ok) return ok.error();
+    return finish_appliance(*writer, *recipe, base->record);
+  }
+
+  // 5. Stage the rootfs: unpack the tarball; take a directory as it is, or copy it when the recipe
   //    changes it. As root the owners, modes and device nodes are written for real (build steps then
   //    see them too); unprivileged, they travel to mksquashfs through fakeroot.
   const Attributes attributes = ::geteuid() == 0 ? Attributes::kOnDisk : Attributes::kFakerootDb;
@@ -144,31 +181,30 @@ Status pack(const PackOptions& opts) {
     tree.dir = base->directory;
   }
 
-  // 5. The recipe's files, then its build steps, each in a container on the staged tree.
+  // 6. The recipe's files, then its build steps, each in a container on the staged tree.
   if (auto ok = apply_files(recipe->files, recipe->file, tree, attributes); !ok) return ok.error();
   if (auto ok = run_build_steps(tree.dir, recipe->run, recipe->env, recipe->name); !ok) return ok.error();
 
-  // 6. Start the output with the runtime stub, padded so the image starts 4 KiB-aligned.
-  auto writer = ApplianceWriter::start(work->path() + "/appliance", out.string(), *runtime);
-  if (!writer) return writer.error();
-
-  // 7. mksquashfs writes the image straight into the output, after the stub.
+  // 7. mksquashfs writes the image straight into the output, after the stub; the image cache keeps a copy.
   log::info("building the %s SquashFS image", recipe->squashfs.compression.c_str());
   if (auto ok = build_image(tree, recipe->squashfs, recipe->exclude, work->path(), writer->temp_path(),
                             writer->image_offset()); !ok)
     return ok.error();
   if (auto ok = check_interrupted(); !ok) return ok.error();
 
+  if (!cached_image.empty()) {
+    std::error_code ec;
+    fs::create_directories(cache->dir() + "/images", ec);
+    auto temp = cache->temp_path();
+    if (ec || !temp) {
+      log::warn("not caching the image: cannot write to %s/images", cache->dir().c_str());
+    } else if (auto ok = writer->copy_image_to(*temp); !ok || ::rename(temp->c_str(), cached_image.c_str()) != 0) {
+      ::unlink(temp->c_str());
+      log::warn("not caching the image in %s", cached_image.c_str());
+    }
+  }
   // 8. Manifest and footer, then fsync + rename into place.
-  const std::string manifest_json = manifest::to_json(make_manifest(*recipe, base->record));
-  auto footer = writer->finish(manifest_json);
-  if (!footer) return footer.error();
-  if (auto ok = check_interrupted(); !ok) return ok.error();
-  if (auto ok = writer->commit(); !ok) return ok.error();
-  log::info("wrote %s (image %llu bytes at offset %llu, sha256 %s)", out.c_str(),
-            static_cast<unsigned long long>(footer->image_size),
-            static_cast<unsigned long long>(footer->image_offset), to_hex(footer->image_sha256).c_str());
-  return {};
+  return finish_appliance(*writer, *recipe, base->record);
 }
 
 }  // namespace havre::pack

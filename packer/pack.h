@@ -13,6 +13,7 @@ struct PackOptions {
   std::string runtime;    // the havre-runtime stub; "" = next to havre-pack
   std::string cache_dir;  // "" = $XDG_CACHE_HOME/havre
   bool offline = false;
+  bool use_image_cache = true;  // --no-image-cache: always build the image
 };
 
 Status pack(const PackOptions& opts);
