@@ -167,6 +167,9 @@ require_alpine_tarball() {
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/havre-$TEST_NAME.XXXXXX")
 chmod 755 "$TEST_TMP"  # the unprivileged test user must be able to reach its own directory in it
 mkdir "$TEST_TMP/.lib"
+# havre-pack's download, debootstrap and image caches: private to each test, so no test sees another's
+# (or the user's) cached images and every build really runs.
+export XDG_CACHE_HOME=$TEST_TMP/.cache
 
 # A background process to kill (and reap) when the test ends.
 register_pid() { _BG_PIDS+=("$1"); }
