@@ -144,9 +144,10 @@ Status pack(const PackOptions& opts) {
     if (!key) return key.error();
     image_key = *key;
     if (!image_key.empty()) {
-      auto c = Cache::open(opts.cache_dir);
-      if (!c) return c.error();
-      cache.emplace(std::move(*c));
+      // The image cache only saves time: without a usable cache directory, build without it.
+      if (auto c = Cache::open(opts.cache_dir)) cache.emplace(std::move(*c));
+      else log::warn("building without the image cache: %s", c.error().message().c_str());
+      if (!cache) image_key.clear();
     }
   }
   const std::string cached_image = image_key.empty() ? "" : cache->dir() + "/images/" + image_key + ".sqfs";

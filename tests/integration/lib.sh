@@ -411,10 +411,15 @@ ensure_test_user() {
 as_test_user() {
   if [[ $(id -u) -ne 0 ]]; then
     "$@"
-  elif command -v runuser >/dev/null 2>&1; then
-    runuser -u "$TEST_USER" -- "$@"
+    return
+  fi
+  # The test's cache directory belongs to root; the test user gets one of its own.
+  local cache=$TEST_TMP/.cache-$TEST_USER
+  mkdir -p "$cache" && chown "$TEST_USER:" "$cache"
+  if command -v runuser >/dev/null 2>&1; then
+    XDG_CACHE_HOME=$cache runuser -u "$TEST_USER" -- "$@"
   else
-    setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "$@"
+    XDG_CACHE_HOME=$cache setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "$@"
   fi
 }
 
