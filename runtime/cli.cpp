@@ -54,6 +54,8 @@ void add_run_options(CLI::App* sub, RunOptions& run, std::vector<std::string>& e
   sub->add_option("--net", net, "host (default) or none (only loopback)")
       ->check(CLI::IsMember({"host", "none"}));
   sub->add_option("--user", user, "Run as UID[:GID] (numeric)");
+  sub->add_flag("--rootless", run.rootless,
+                "Run in a user namespace with the image on FUSE, as without root (the default when not root)");
 }
 
 Status finish_run_options(RunOptions& run, const std::vector<std::string>& env_files,

@@ -28,6 +28,7 @@ struct RunOptions {
   std::string persist_dir;           // --persist: writable layer kept here
   bool net_none = false;             // --net none
   std::optional<unsigned> uid, gid;  // --user UID[:GID]
+  bool rootless = false;             // --rootless (implied when not root): user namespace + FUSE
 };
 
 struct Options {

@@ -7,8 +7,9 @@
 
 namespace havre::runtime {
 
-/// Builds root/dev: null zero full random urandom tty (mknod; root mode), the fd/std* symlinks,
-/// devpts (newinstance) with ptmx, /dev/shm and /dev/mqueue.
-Status mount_dev(const std::string& root);
+/// Builds root/dev: null zero full random urandom tty (mknod as root; bind-mounted from the host in a
+/// user namespace, `rootless`, where mknod is not allowed), the fd/std* symlinks, devpts (newinstance)
+/// with ptmx, /dev/shm and /dev/mqueue.
+Status mount_dev(const std::string& root, bool rootless);
 
 }  // namespace havre::runtime

@@ -88,7 +88,7 @@ void exec_command(const ExecSpec& spec) {
   if (!command_shares_terminal()) ::setsid();
 
   if (spec.gid) {
-    if (::setgroups(0, nullptr) != 0) die(125, "setgroups", errno);
+    if (!spec.in_user_namespace && ::setgroups(0, nullptr) != 0) die(125, "setgroups", errno);
     if (::setgid(*spec.gid) != 0) die(125, "setgid " + std::to_string(*spec.gid), errno);
   }
   if (spec.uid && ::setuid(*spec.uid) != 0) die(125, "setuid " + std::to_string(*spec.uid), errno);

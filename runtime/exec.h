@@ -16,6 +16,7 @@ struct ExecSpec {
   std::string workdir = "/";
   std::optional<unsigned> uid, gid;
   bool login_shell = false;       // resolve argv at exec time: bash if present, else sh
+  bool in_user_namespace = false; // setgroups() is denied there
 };
 
 /// Docker's rules: `run CMD` runs CMD; otherwise entrypoint + (args or cmd); with neither, a login

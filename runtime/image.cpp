@@ -2,12 +2,16 @@
 
 #include <sys/mount.h>
 
+#include <unistd.h>
+
+#include "fuse.h"
 #include "loop.h"
 #include "mount.h"
 
 namespace havre::runtime {
 
-Status mount_image(const Appliance& app, const std::string& target) {
+Status mount_image(const Appliance& app, const std::string& target, bool rootless) {
+  if (rootless) return mount_image_fuse(app, target, ::getuid(), ::getgid());
   auto loop = LoopDevice::attach(app.fd.get(), app.image_offset, app.image_size, app.path);
   if (!loop) return loop.error();
   if (auto ok = mount_fs(loop->path(), target, "squashfs", MS_RDONLY | MS_NODEV | MS_NOSUID); !ok)

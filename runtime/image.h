@@ -9,8 +9,9 @@
 
 namespace havre::runtime {
 
-/// Mounts the image of `app` on `target` (ro,nodev,nosuid). Must run inside the private mount
-/// namespace: the mount, and with it the loop device (AUTOCLEAR), dies with the namespace.
-Status mount_image(const Appliance& app, const std::string& target);
+/// Mounts the image of `app` on `target` (ro,nodev,nosuid): a loop device and kernel squashfs as root,
+/// FUSE served by this process in a user namespace (`rootless`). Must run inside the private mount
+/// namespace: the mount, and with it the loop device (AUTOCLEAR) or the FUSE connection, dies with it.
+Status mount_image(const Appliance& app, const std::string& target, bool rootless);
 
 }  // namespace havre::runtime

@@ -8,14 +8,60 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cstring>
 
 #include "base/unique_fd.h"
 
 namespace havre::runtime {
 
-int container_clone_flags(bool new_network) {
-  return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (new_network ? CLONE_NEWNET : 0);
+int container_clone_flags(bool new_network, bool new_user) {
+  return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (new_network ? CLONE_NEWNET : 0) |
+         (new_user ? CLONE_NEWUSER : 0);
+}
+
+namespace {
+
+Status write_proc_file(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error("open " + path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    return sys_error("write '" + text.substr(0, text.size() - 1) + "' to " + path);
+  return {};
+}
+
+std::string read_setting(const char* path) {
+  char buf[32] = {};
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid() || ::read(fd.get(), buf, sizeof buf - 1) <= 0) return "";
+  std::string v(buf);
+  while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+  return v;
+}
+
+}  // namespace
+
+Status write_id_maps(pid_t child, unsigned inside_uid, unsigned inside_gid) {
+  const std::string proc = "/proc/" + std::to_string(child);
+  if (auto ok = write_proc_file(proc + "/setgroups", "deny\n"); !ok) return ok;
+  if (auto ok = write_proc_file(proc + "/uid_map", std::to_string(inside_uid) + " " + std::to_string(::getuid()) + " 1\n"); !ok)
+    return ok;
+  return write_proc_file(proc + "/gid_map", std::to_string(inside_gid) + " " + std::to_string(::getgid()) + " 1\n");
+}
+
+std::string user_namespace_error(int err) {
+  std::string why;
+  if (read_setting("/proc/sys/kernel/unprivileged_userns_clone") == "0")
+    why = "the sysctl kernel.unprivileged_userns_clone is 0";
+  else if (read_setting("/proc/sys/user/max_user_namespaces") == "0")
+    why = "the sysctl user.max_user_namespaces is 0";
+  else if (read_setting("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
+    why = "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)";
+  else
+    why = std::string("the kernel refused (") + std::strerror(err) + "; seccomp or a container runtime may block it)";
+  return "cannot create a user namespace to run without root: " + why +
+         ". Ask an administrator to allow unprivileged user namespaces, or run as root (sudo)";
 }
 
 Result<pid_t> clone_into_namespaces(int flags) {

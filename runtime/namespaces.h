@@ -7,8 +7,16 @@
 
 namespace havre::runtime {
 
-/// clone(2) flags for the container's init: mount, PID, UTS, IPC, and network with --net none.
-int container_clone_flags(bool new_network);
+/// clone(2) flags for the container's init: mount, PID, UTS, IPC, network with --net none, and a
+/// user namespace when rootless.
+int container_clone_flags(bool new_network, bool new_user);
+
+/// Writes the child's uid_map and gid_map (with setgroups denied, as an unprivileged process must):
+/// `inside_uid`/`inside_gid` in the namespace are our own ids outside.
+Status write_id_maps(pid_t child, unsigned inside_uid, unsigned inside_gid);
+
+/// Why creating a user namespace failed with `err`, naming the setting that blocks it.
+std::string user_namespace_error(int err);
 
 /// clone(2) without a new stack (fork semantics) into the namespaces in `flags`.
 /// Returns the child's pid in the parent and 0 in the child.

@@ -74,7 +74,7 @@ Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, con
   const std::string lower = stage + "/image", root = stage + "/root";
   for (const std::string& dir : {lower, root})
     if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("mkdir " + dir);
-  if (auto ok = mount_image(app, lower); !ok) return ok.error().wrap("mounting the image");
+  if (auto ok = mount_image(app, lower, opts.rootless); !ok) return ok.error().wrap("mounting the image");
 
   if (opts.read_only) {
     // No writable layer: the image itself is the root (a bind, so it is a mount point of its own).
@@ -105,7 +105,7 @@ Result<std::string> mount_directory_root(const HostRefs& host, const std::string
   return root;
 }
 
-Status mount_kernel_filesystems(const std::string& root) {
+Status mount_kernel_filesystems(const std::string& root, bool rootless) {
   struct Fs {
     const char* target;
     const char* type;
@@ -120,6 +120,10 @@ Status mount_kernel_filesystems(const std::string& root) {
   };
   for (const Fs& f : kFilesystems) {
     if (auto ok = ensure_mountpoint(root, f.target, false); !ok) return ok;
+    if (rootless && std::string(f.type) == "sysfs") {
+      if (auto ok = bind_mount("/sys", root + f.target, true); !ok) return ok;
+      continue;
+    }
     if (auto ok = mount_fs(f.type, root + f.target, f.type, f.flags, f.data); !ok) return ok;
   }
   return {};

@@ -36,8 +36,9 @@ Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, con
 /// Binds a host directory read-write as the root (havre-pack's build steps work on the staged tree).
 Result<std::string> mount_directory_root(const HostRefs& host, const std::string& stage);
 
-/// /proc (new instance), /sys read-only, /tmp tmpfs. /dev comes from dev.h.
-Status mount_kernel_filesystems(const std::string& root);
+/// /proc (new instance), /sys read-only, /tmp tmpfs. /dev comes from dev.h. In a user namespace
+/// (`rootless`) /sys is the host's, bound read-only: sysfs needs a network namespace of our own.
+Status mount_kernel_filesystems(const std::string& root, bool rootless);
 
 /// How far mount_network_files may change the root to make room for the host's files.
 enum class NetworkFiles {

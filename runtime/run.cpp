@@ -51,7 +51,7 @@ Status enter_workdir(const std::string& dir, bool writable) {
 // The container's init, in the new namespaces. Never returns: ends in run_init() or _exit(125)
 // after writing the error to `report`.
 [[noreturn]] void container_main(const ContainerSpec& spec, UniqueFd report, UniqueFd parent_alive,
-                                 UniqueFd output) {
+                                 UniqueFd output, UniqueFd maps_ready) {
   auto fail = [&report](Error err) {
     const std::string msg = err.message();
     ssize_t ignored = ::write(report.get(), msg.data(), msg.size());
@@ -66,6 +66,12 @@ Status enter_workdir(const std::string& dir, bool writable) {
   struct pollfd pfd = {parent_alive.get(), POLLIN, 0};
   if (::poll(&pfd, 1, 0) != 0) ::_exit(125);
   parent_alive.reset();
+  // In a user namespace, nothing works until the outer process has written our id maps.
+  if (maps_ready.valid()) {
+    char byte = 0;
+    if (::read(maps_ready.get(), &byte, 1) != 1) ::_exit(125);
+    maps_ready.reset();
+  }
   // 2. Nothing in the container may read our memory or open us through /proc (CVE-2019-5736).
   if (::prctl(PR_SET_DUMPABLE, 0) != 0) fail(sys_error("prctl(PR_SET_DUMPABLE)"));
   ::umask(0022);
@@ -94,8 +100,8 @@ Status enter_workdir(const std::string& dir, bool writable) {
   if (!root) fail(root.error());
   // 5. Kernel filesystems, /dev, host network files and volumes inside the new root.
   log::debug("5. kernel filesystems, /dev, files, volumes");
-  if (auto ok = mount_kernel_filesystems(*root); !ok) fail(ok.error());
-  if (auto ok = mount_dev(*root); !ok) fail(ok.error());
+  if (auto ok = mount_kernel_filesystems(*root, opts.rootless); !ok) fail(ok.error());
+  if (auto ok = mount_dev(*root, opts.rootless); !ok) fail(ok.error());
   const NetworkFiles net_files = !spec.image     ? NetworkFiles::kCreate
                                  : opts.read_only ? NetworkFiles::kKeepImage
                                                   : NetworkFiles::kReplaceSymlinks;
@@ -129,8 +135,12 @@ class SignalMaskGuard {
 
 }  // namespace
 
-Result<int> run_container(const ContainerSpec& spec) {
-  if (::geteuid() != 0) return error("running without root is not supported yet: run as root (sudo)");
+Result<int> run_container(const ContainerSpec& requested) {
+  // Without root, the container gets a user namespace and the image comes over FUSE.
+  ContainerSpec spec = requested;
+  spec.opts.rootless = spec.opts.rootless || ::geteuid() != 0;
+  spec.exec.in_user_namespace = spec.opts.rootless;
+  if (spec.opts.rootless && !spec.image) return error("a directory root needs root (havre-pack's run steps)");
   if (auto ok = check_host_inputs(spec.opts); !ok) return ok.error();
 
   // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
@@ -142,6 +152,12 @@ Result<int> run_container(const ContainerSpec& spec) {
   UniqueFd report_read(fds[0]), report_write(fds[1]);
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
   UniqueFd alive_read(fds[0]), alive_write(fds[1]);
+  UniqueFd maps_read, maps_write;
+  if (spec.opts.rootless) {
+    if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
+    maps_read.reset(fds[0]);
+    maps_write.reset(fds[1]);
+  }
   UniqueFd output_read, output_write;
   if (spec.output) {
     if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
@@ -150,18 +166,36 @@ Result<int> run_container(const ContainerSpec& spec) {
   }
 
   log::debug("cloning the container's init");
-  auto pid = clone_into_namespaces(container_clone_flags(spec.opts.net_none));
-  if (!pid) return pid.error();
+  auto pid = clone_into_namespaces(container_clone_flags(spec.opts.net_none, spec.opts.rootless));
+  if (!pid) {
+    if (spec.opts.rootless) return error(user_namespace_error(pid.error().errnum));
+    return pid.error();
+  }
   if (*pid == 0) {
     report_read.reset();
     alive_write.reset();
     output_read.reset();
+    maps_write.reset();
     sigfd->reset();
-    container_main(spec, std::move(report_write), std::move(alive_read), std::move(output_write));
+    container_main(spec, std::move(report_write), std::move(alive_read), std::move(output_write),
+                   std::move(maps_read));
   }
   report_write.reset();
   alive_read.reset();
   output_write.reset();
+  maps_read.reset();
+  if (spec.opts.rootless) {
+    // Root inside by default; --user keeps the caller's identity under the id it names.
+    auto mapped = write_id_maps(*pid, spec.exec.uid.value_or(0), spec.exec.gid.value_or(spec.exec.uid.value_or(0)));
+    if (!mapped) {
+      ::kill(*pid, SIGKILL);
+      ::waitpid(*pid, nullptr, 0);
+      return mapped.error().wrap("user namespace id maps");
+    }
+    const char go = 1;
+    if (::write(maps_write.get(), &go, 1) != 1) return sys_error("start the container");
+    maps_write.reset();
+  }
 
   // Relay signals to the init until it exits; collect a setup error if it reports one, and the
   // command's output if the caller asked for it.
