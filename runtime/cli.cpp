@@ -15,6 +15,8 @@ constexpr const char* kDescription =
     "  ./app run [OPTIONS] CMD...  run CMD inside the image\n"
     "  ./app shell [OPTIONS]       interactive login shell inside the image\n"
     "  ./app info [--json]         where the image is, and the manifest (no root, no mount)\n"
+    "  ./app extract DIR           unpack the image into DIR (no root, no mount)\n"
+    "  ./app mount DIR             mount the image read-only on DIR until interrupted\n"
     "  ./app version | help\n\n"
     "Exit status: the command's own, 125 if havre failed, 126 if CMD is not executable,\n"
     "127 if CMD is not found, 128+N if CMD was killed by signal N.";
@@ -146,6 +148,10 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
   add_run_options(shell, opts.run, env_files, volumes, user, net);
   CLI::App* info = app.add_subcommand("info", "Print where the image is and the manifest");
   info->add_flag("--json", opts.json, "Machine-readable output");
+  CLI::App* extract = app.add_subcommand("extract", "Unpack the image into a new directory (no root, no mount)");
+  extract->add_option("directory", opts.directory, "Directory to create")->required();
+  CLI::App* mount = app.add_subcommand("mount", "Mount the image read-only on a directory until interrupted");
+  mount->add_option("directory", opts.directory, "An existing directory")->required();
   app.add_subcommand("version", "Print the runtime's version");
   app.add_subcommand("help", "Print this help");
   app.require_subcommand(0, 1);
@@ -167,6 +173,10 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
     opts.command = Options::Command::kVersion;
   } else if (info->parsed()) {
     opts.command = Options::Command::kInfo;
+  } else if (extract->parsed()) {
+    opts.command = Options::Command::kExtract;
+  } else if (mount->parsed()) {
+    opts.command = Options::Command::kMount;
   } else if (run->parsed() || shell->parsed()) {
     if (auto ok = finish_run_options(opts.run, env_files, volumes, user, net); !ok) return ok.error();
     if (shell->parsed()) {

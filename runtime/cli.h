@@ -29,10 +29,12 @@ struct RunOptions {
   bool net_none = false;             // --net none
   std::optional<unsigned> uid, gid;  // --user UID[:GID]
   bool rootless = false;             // --rootless (implied when not root): user namespace + FUSE
+  std::string extracted_root;        // rootless without FUSE: the image extracted here (extract.h)
 };
 
 struct Options {
-  enum class Command { kRun, kInfo, kVersion, kHelp } command = Command::kRun;
+  enum class Command { kRun, kInfo, kExtract, kMount, kVersion, kHelp } command = Command::kRun;
+  std::string directory;  // extract DIR, mount DIR
   bool json = false;      // info --json
   std::string help_text;  // kHelp
   RunOptions run;

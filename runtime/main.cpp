@@ -5,7 +5,9 @@
 
 #include "base/log.h"
 #include "cli.h"
+#include "extract.h"
 #include "info.h"
+#include "inspect.h"
 #include "run.h"
 #include "self.h"
 #include "version.h"
@@ -42,6 +44,17 @@ int main(int argc, char** argv) {
       if (!app) return report(app.error());
       std::fputs((opts->json ? info_json(*app) : info_text(*app)).c_str(), stdout);
       return 0;
+    case Options::Command::kExtract: {
+      if (!app) return report(app.error());
+      if (auto ok = havre::runtime::extract_image(*app, opts->directory); !ok) return report(ok.error());
+      std::fprintf(stderr, "havre: extracted the image to %s\n", opts->directory.c_str());
+      return 0;
+    }
+    case Options::Command::kMount: {
+      if (!app) return report(app.error());
+      if (auto ok = havre::runtime::mount_for_inspection(*app, opts->directory); !ok) return report(ok.error());
+      return 0;
+    }
     case Options::Command::kRun:
       break;
   }

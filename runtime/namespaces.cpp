@@ -42,12 +42,15 @@ std::string read_setting(const char* path) {
 
 }  // namespace
 
-Status write_id_maps(pid_t child, unsigned inside_uid, unsigned inside_gid) {
-  const std::string proc = "/proc/" + std::to_string(child);
+Status write_id_maps(pid_t pid, unsigned inside_uid, unsigned inside_gid, unsigned outside_uid,
+                     unsigned outside_gid) {
+  const std::string proc = "/proc/" + std::to_string(pid);
   if (auto ok = write_proc_file(proc + "/setgroups", "deny\n"); !ok) return ok;
-  if (auto ok = write_proc_file(proc + "/uid_map", std::to_string(inside_uid) + " " + std::to_string(::getuid()) + " 1\n"); !ok)
-    return ok;
-  return write_proc_file(proc + "/gid_map", std::to_string(inside_gid) + " " + std::to_string(::getgid()) + " 1\n");
+  const auto line = [](unsigned inside, unsigned outside) {
+    return std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
+  };
+  if (auto ok = write_proc_file(proc + "/uid_map", line(inside_uid, outside_uid)); !ok) return ok;
+  return write_proc_file(proc + "/gid_map", line(inside_gid, outside_gid));
 }
 
 std::string user_namespace_error(int err) {

@@ -11,9 +11,10 @@ namespace havre::runtime {
 /// user namespace when rootless.
 int container_clone_flags(bool new_network, bool new_user);
 
-/// Writes the child's uid_map and gid_map (with setgroups denied, as an unprivileged process must):
-/// `inside_uid`/`inside_gid` in the namespace are our own ids outside.
-Status write_id_maps(pid_t child, unsigned inside_uid, unsigned inside_gid);
+/// Writes the uid_map and gid_map of `pid` (with setgroups denied, as an unprivileged process must):
+/// `inside_uid`/`inside_gid` in the namespace are `outside_uid`/`outside_gid` (our own ids) outside.
+Status write_id_maps(pid_t pid, unsigned inside_uid, unsigned inside_gid, unsigned outside_uid,
+                     unsigned outside_gid);
 
 /// Why creating a user namespace failed with `err`, naming the setting that blocks it.
 std::string user_namespace_error(int err);

@@ -45,6 +45,11 @@ Result<HostRefs> open_host_refs(const RunOptions& opts, const std::string& direc
     if (!fd) return fd.error().wrap("-v");
     refs.binds.push_back(std::move(*fd));
   }
+  if (!opts.extracted_root.empty()) {
+    auto fd = open_fd(opts.extracted_root, O_PATH | O_DIRECTORY);
+    if (!fd) return fd.error().wrap("extracted image");
+    refs.extracted_image = std::move(*fd);
+  }
   if (!opts.persist_dir.empty()) {
     auto fd = open_fd(opts.persist_dir, O_PATH | O_DIRECTORY);
     if (!fd) return fd.error().wrap("--persist");
@@ -71,14 +76,19 @@ Result<std::string> mount_staging_area() {
 
 Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const HostRefs& host,
                                const std::string& stage) {
-  const std::string lower = stage + "/image", root = stage + "/root";
+  std::string lower = stage + "/image";
+  const std::string root = stage + "/root";
   for (const std::string& dir : {lower, root})
     if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("mkdir " + dir);
-  if (auto ok = mount_image(app, lower, opts.rootless); !ok) return ok.error().wrap("mounting the image");
+  if (host.extracted_image.valid()) {
+    lower = fd_path(host.extracted_image);  // read-only below the overlay (or bound read-only)
+  } else if (auto ok = mount_image(app, lower, opts.rootless); !ok) {
+    return ok.error().wrap("mounting the image");
+  }
 
   if (opts.read_only) {
     // No writable layer: the image itself is the root (a bind, so it is a mount point of its own).
-    if (auto ok = bind_mount(lower, root, false); !ok) return ok.error();
+    if (auto ok = bind_mount(lower, root, host.extracted_image.valid()); !ok) return ok.error();
     return root;
   }
   std::string upper = stage + "/rw/upper", work = stage + "/rw/work";

@@ -21,6 +21,7 @@ struct HostRefs {
   UniqueFd persist;
   UniqueFd resolv_conf, hosts;  // absent when the host has none
   UniqueFd directory_root;      // the host directory used as the root, if any
+  UniqueFd extracted_image;     // the image, extracted (rootless without FUSE), if any
 };
 Result<HostRefs> open_host_refs(const RunOptions& opts, const std::string& directory_root);
 

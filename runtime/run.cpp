@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "dev.h"
 #include "exec.h"
+#include "extract.h"
 #include "init.h"
 #include "mount.h"
 #include "namespaces.h"
@@ -186,7 +187,8 @@ Result<int> run_container(const ContainerSpec& requested) {
   maps_read.reset();
   if (spec.opts.rootless) {
     // Root inside by default; --user keeps the caller's identity under the id it names.
-    auto mapped = write_id_maps(*pid, spec.exec.uid.value_or(0), spec.exec.gid.value_or(spec.exec.uid.value_or(0)));
+    auto mapped = write_id_maps(*pid, spec.exec.uid.value_or(0), spec.exec.gid.value_or(spec.exec.uid.value_or(0)),
+                                ::getuid(), ::getgid());
     if (!mapped) {
       ::kill(*pid, SIGKILL);
       ::waitpid(*pid, nullptr, 0);
@@ -256,6 +258,15 @@ Result<int> run(const Appliance& app, const RunOptions& opts) {
   ContainerSpec spec;
   spec.image = &app;
   spec.opts = opts;
+  // Rootless without a usable /dev/fuse (or when asked, like AppImage's APPIMAGE_EXTRACT_AND_RUN):
+  // run from a copy extracted once into the user's cache.
+  const char* force_extract = std::getenv("HAVRE_EXTRACT_AND_RUN");
+  if ((opts.rootless || ::geteuid() != 0) &&
+      (::access("/dev/fuse", R_OK | W_OK) != 0 || (force_extract && std::string(force_extract) == "1"))) {
+    auto dir = extracted_copy(app);
+    if (!dir) return dir.error().wrap("FUSE is not available and extracting the image failed");
+    spec.opts.extracted_root = *dir;
+  }
   spec.exec = make_exec_spec(*app.manifest, opts, std::getenv("TERM"));
   spec.hostname = !opts.hostname.empty()            ? opts.hostname
                   : !app.manifest->hostname.empty() ? app.manifest->hostname

@@ -1,0 +1,157 @@
+#include "extract.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+extern "C" {
+#include <squashfuse/squashfuse.h>
+}
+
+#include "base/log.h"
+#include "base/sha256.h"
+#include "base/unique_fd.h"
+
+namespace havre::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct DirTimes {
+  std::string path;
+  mode_t mode;
+  time_t mtime;
+};
+
+Status extract_file(sqfs* fs, sqfs_inode* inode, const std::string& path) {
+  UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!out.valid()) return sys_error("create " + path);
+  std::vector<char> buf(1 << 17);
+  const sqfs_off_t total = static_cast<sqfs_off_t>(inode->xtra.reg.file_size);
+  for (sqfs_off_t off = 0; off < total;) {
+    sqfs_off_t size = std::min<sqfs_off_t>(static_cast<sqfs_off_t>(buf.size()), total - off);
+    if (sqfs_read_range(fs, inode, off, &size, buf.data()) != SQFS_OK || size <= 0)
+      return error("read " + path + " from the image");
+    if (::write(out.get(), buf.data(), static_cast<size_t>(size)) != size) return sys_error("write " + path);
+    off += size;
+  }
+  return {};
+}
+
+}  // namespace
+
+Status extract_image(const Appliance& app, const std::string& dir) {
+  const int image_fd = ::fcntl(app.fd.get(), F_DUPFD_CLOEXEC, 3);
+  if (image_fd < 0) return sys_error("dup the appliance fd");
+  sqfs fs{};
+  if (sqfs_init(&fs, image_fd, static_cast<size_t>(app.image_offset)) != SQFS_OK) {
+    ::close(image_fd);
+    return error("libsquashfuse cannot read the image in " + app.path);
+  }
+  struct Closer {
+    sqfs* fs;
+    ~Closer() { sqfs_destroy(fs); ::close(fs->fd); }
+  } closer{&fs};
+  if (::mkdir(dir.c_str(), 0700) != 0) return sys_error("mkdir " + dir);
+
+  const bool root = ::geteuid() == 0;
+  std::vector<DirTimes> dirs;
+  sqfs_traverse trv;
+  if (sqfs_traverse_open(&trv, &fs, sqfs_inode_root(&fs)) != SQFS_OK) return error("read the image's root directory");
+  struct TraverseCloser {
+    sqfs_traverse* t;
+    ~TraverseCloser() { sqfs_traverse_close(t); }
+  } trv_closer{&trv};
+  sqfs_err err = SQFS_OK;
+  while (sqfs_traverse_next(&trv, &err)) {
+    if (trv.dir_end) continue;
+    const std::string name = sqfs_dentry_name(&trv.entry);
+    const std::string rel = trv.path;
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
+      return error("the image holds an unsafe name '" + name + "' in /" + rel);
+    const std::string path = dir + "/" + rel;
+    // Every parent was created by us as a real directory; refuse anything else (a hostile image with a
+    // symlink and a directory of the same name).
+    struct stat parent {};
+    if (::lstat(fs::path(path).parent_path().c_str(), &parent) != 0 || !S_ISDIR(parent.st_mode))
+      return error("the image's /" + rel + " is not under a directory");
+    sqfs_inode inode;
+    if (sqfs_inode_get(&fs, &inode, sqfs_dentry_inode(&trv.entry)) != SQFS_OK) return error("read inode of /" + rel);
+    const mode_t mode = inode.base.mode;
+    const time_t mtime = static_cast<time_t>(inode.base.mtime);
+    if (S_ISDIR(mode)) {
+      if (::mkdir(path.c_str(), 0700) != 0) return sys_error("mkdir " + path);
+      dirs.push_back({path, static_cast<mode_t>(mode & 07777), mtime});
+    } else if (S_ISREG(mode)) {
+      if (auto ok = extract_file(&fs, &inode, path); !ok) return ok;
+      if (::chmod(path.c_str(), mode & 07777) != 0) return sys_error("chmod " + path);
+    } else if (S_ISLNK(mode)) {
+      std::string target(inode.xtra.symlink_size + 1, '\0');
+      size_t size = target.size();
+      if (sqfs_readlink(&fs, &inode, target.data(), &size) != SQFS_OK) return error("read link /" + rel);
+      target.resize(std::strlen(target.c_str()));
+      if (::symlink(target.c_str(), path.c_str()) != 0) return sys_error("symlink " + path);
+    } else if (S_ISFIFO(mode)) {
+      if (::mkfifo(path.c_str(), mode & 07777) != 0) return sys_error("mkfifo " + path);
+    } else if ((S_ISCHR(mode) || S_ISBLK(mode)) && root) {
+      if (::mknod(path.c_str(), mode, makedev(inode.xtra.dev.major, inode.xtra.dev.minor)) != 0)
+        return sys_error("mknod " + path);
+    } else {
+      continue;  // device nodes without root, sockets: nothing a container needs from the image
+    }
+    if (root) {
+      uid_t uid = 0;
+      gid_t gid = 0;
+      sqfs_id_get(&fs, inode.base.uid, &uid);
+      sqfs_id_get(&fs, inode.base.guid, &gid);
+      if (::lchown(path.c_str(), uid, gid) != 0) return sys_error("chown " + path);
+    }
+    const struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
+    ::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+  if (err != SQFS_OK) return error("walk the image in " + app.path);
+  // Directory modes and times last, deepest first: writing into them changed their times, and a
+  // read-only directory could not have been filled.
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    if (::chmod(it->path.c_str(), it->mode) != 0) return sys_error("chmod " + it->path);
+    const struct timespec times[2] = {{it->mtime, 0}, {it->mtime, 0}};
+    ::utimensat(AT_FDCWD, it->path.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+  return {};
+}
+
+Result<std::string> extracted_copy(const Appliance& app) {
+  if (!app.footer) return error(app.path + ": no footer, so no image sha256 to key an extracted copy by");
+  std::string base;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) base = std::string(xdg) + "/havre";
+  else if (const char* home = std::getenv("HOME"); home && *home) base = std::string(home) + "/.cache/havre";
+  else return error("no cache directory for an extracted copy: set XDG_CACHE_HOME or HOME");
+  const std::string dir = base + "/extracted/" + to_hex(app.footer->image_sha256);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;
+
+  std::error_code ec;
+  fs::create_directories(base + "/extracted", ec);
+  if (ec) return sys_error(ec.value(), "create " + base + "/extracted");
+  std::string temp = base + "/extracted/.partial-XXXXXX";
+  if (::mkdtemp(temp.data()) == nullptr) return sys_error("create a temporary directory in " + base + "/extracted");
+  log::warn("FUSE is not available: extracting the image once to %s and running from there", dir.c_str());
+  auto fail = [&](Error e) {
+    fs::remove_all(temp, ec);
+    return e;
+  };
+  if (auto ok = extract_image(app, temp + "/root"); !ok) return fail(ok.error());
+  // Another run may have finished first; its copy is as good as ours.
+  if (::rename((temp + "/root").c_str(), dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST)
+    return fail(sys_error("rename " + temp + "/root to " + dir));
+  fs::remove_all(temp, ec);
+  return dir;
+}
+
+}  // namespace havre::runtime
