@@ -1,8 +1,11 @@
 #include "exec.h"
 
 #include "base/log.h"
+#include "namespaces.h"
 
 #include <grp.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -87,11 +90,22 @@ void exec_command(const ExecSpec& spec) {
 
   if (!command_shares_terminal()) ::setsid();
 
-  if (spec.gid) {
-    if (!spec.in_user_namespace && ::setgroups(0, nullptr) != 0) die(125, "setgroups", errno);
-    if (::setgid(*spec.gid) != 0) die(125, "setgid " + std::to_string(*spec.gid), errno);
+  if (spec.in_user_namespace && spec.uid) {
+    // Rootless: only the caller is mapped (to root). --user UID gives the command a user namespace of
+    // its own in which the caller is UID, so it keeps the caller's identity without root's powers.
+    const unsigned gid = spec.gid.value_or(*spec.uid);
+    if (::unshare(CLONE_NEWUSER) != 0) die(125, "unshare a user namespace for --user", errno);
+    // Our /proc files belong to root while we are non-dumpable (inherited from the init); this
+    // process becomes the command at execve anyway, which sets dumpability afresh.
+    ::prctl(PR_SET_DUMPABLE, 1);
+    if (auto ok = write_id_maps(::getpid(), *spec.uid, gid, 0, 0); !ok) die(125, ok.error().context, ok.error().errnum);
+  } else {
+    if (spec.gid) {
+      if (::setgroups(0, nullptr) != 0) die(125, "setgroups", errno);
+      if (::setgid(*spec.gid) != 0) die(125, "setgid " + std::to_string(*spec.gid), errno);
+    }
+    if (spec.uid && ::setuid(*spec.uid) != 0) die(125, "setuid " + std::to_string(*spec.uid), errno);
   }
-  if (spec.uid && ::setuid(*spec.uid) != 0) die(125, "setuid " + std::to_string(*spec.uid), errno);
 
   std::vector<std::string> argv = spec.argv;
   if (spec.login_shell) argv = {::access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh", "-l"};

@@ -186,9 +186,9 @@ Result<int> run_container(const ContainerSpec& requested) {
   output_write.reset();
   maps_read.reset();
   if (spec.opts.rootless) {
-    // Root inside by default; --user keeps the caller's identity under the id it names.
-    auto mapped = write_id_maps(*pid, spec.exec.uid.value_or(0), spec.exec.gid.value_or(spec.exec.uid.value_or(0)),
-                                ::getuid(), ::getgid());
+    // The caller is root inside (the init needs that to build the root); --user is applied to the
+    // command alone, in a nested user namespace (exec.cpp).
+    auto mapped = write_id_maps(*pid, 0, 0, ::getuid(), ::getgid());
     if (!mapped) {
       ::kill(*pid, SIGKILL);
       ::waitpid(*pid, nullptr, 0);
