@@ -156,19 +156,21 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
   app.add_subcommand("help", "Print this help");
   app.require_subcommand(0, 1);
 
+  // After parsing, CLI11's help() describes the last subcommand; ours is the appliance's own.
+  const std::string help_text = app.help();
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
     opts.command = Options::Command::kHelp;
-    opts.help_text = app.help();
+    opts.help_text = help_text;
     return opts;
   } catch (const CLI::ParseError& e) {
     return error(e.what());
   }
   if (app.got_subcommand("help")) {
     opts.command = Options::Command::kHelp;
-    opts.help_text = app.help();
+    opts.help_text = help_text;
   } else if (app.got_subcommand("version")) {
     opts.command = Options::Command::kVersion;
   } else if (info->parsed()) {

@@ -5,6 +5,8 @@
 
 #include <grp.h>
 #include <sched.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -41,7 +43,7 @@ std::string lookup_env(const std::vector<std::string>& env, const std::string& k
 
 }  // namespace
 
-bool command_shares_terminal() { return ::isatty(STDIN_FILENO) == 1; }
+bool command_shares_terminal(const ExecSpec& spec) { return spec.tty.empty() && ::isatty(STDIN_FILENO) == 1; }
 
 ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, const char* host_term) {
   ExecSpec spec;
@@ -88,7 +90,15 @@ void exec_command(const ExecSpec& spec) {
   sigemptyset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);
 
-  if (!command_shares_terminal()) ::setsid();
+  if (!command_shares_terminal(spec)) ::setsid();
+  if (!spec.tty.empty()) {
+    // The pty becomes our controlling terminal and our stdio.
+    const int fd = ::open(spec.tty.c_str(), O_RDWR);
+    if (fd < 0 || ::ioctl(fd, TIOCSCTTY, 0) != 0) die(125, "open the terminal " + spec.tty, errno);
+    for (int target = 0; target <= 2; ++target)
+      if (::dup2(fd, target) < 0) die(125, "dup2 the terminal", errno);
+    if (fd > 2) ::close(fd);
+  }
 
   if (spec.in_user_namespace && spec.uid) {
     // Rootless: only the caller is mapped (to root). --user UID gives the command a user namespace of

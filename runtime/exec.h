@@ -17,15 +17,17 @@ struct ExecSpec {
   std::optional<unsigned> uid, gid;
   bool login_shell = false;       // resolve argv at exec time: bash if present, else sh
   bool in_user_namespace = false; // setgroups() is denied there
+  std::string tty;                // a pty slave in the container to be the command's terminal, or ""
 };
 
 /// Docker's rules: `run CMD` runs CMD; otherwise entrypoint + (args or cmd); with neither, a login
 /// shell. Environment: PATH and HOME defaults, the host's TERM, the manifest's env, then -e.
 ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, const char* host_term);
 
-/// With a terminal on stdin the command stays in the caller's session and process group, so the
-/// terminal's job control and signals reach it directly; otherwise it gets a session of its own.
-bool command_shares_terminal();
+/// Without a pty of its own (terminal.h) but with a terminal on stdin, the command stays in the
+/// caller's session and process group, so the terminal's job control and signals reach it directly;
+/// otherwise it gets a session of its own.
+bool command_shares_terminal(const ExecSpec& spec);
 
 /// In the forked child, inside the container: sets identity, session, cwd and fds, then execve.
 /// Never returns: on failure prints one line and exits 126 (not executable) or 127 (not found).

@@ -31,7 +31,7 @@ void run_init(const ExecSpec& spec, UniqueFd report) {
   if (child < 0) fail(report, sys_error("fork the command"));
   if (child == 0) exec_command(spec);
   report.reset();  // EOF on the pipe: setup succeeded
-  const bool shares_terminal = command_shares_terminal();
+  const bool shares_terminal = command_shares_terminal(spec);
 
   for (;;) {
     signalfd_siginfo info{};

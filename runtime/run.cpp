@@ -1,14 +1,20 @@
 #include "run.h"
 
 #include <poll.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 #include <filesystem>
+#include <optional>
 
 #include "base/log.h"
 #include "dev.h"
@@ -19,6 +25,7 @@
 #include "namespaces.h"
 #include "rootfs.h"
 #include "signals.h"
+#include "terminal.h"
 
 namespace havre::runtime {
 namespace {
@@ -49,10 +56,28 @@ Status enter_workdir(const std::string& dir, bool writable) {
   return {};
 }
 
+// Closes every fd >= 3 but those in `keep` (close_range(2) over the gaps; a loop on older kernels).
+void close_fds_except(std::vector<int> keep) {
+  keep.erase(std::remove_if(keep.begin(), keep.end(), [](int fd) { return fd < 3; }), keep.end());
+  std::sort(keep.begin(), keep.end());
+  unsigned from = 3;
+  auto close_span = [](unsigned first, unsigned last) {
+    if (first > last) return;
+    if (::syscall(SYS_close_range, first, last, 0U) == 0) return;
+    const unsigned max = std::min<unsigned>(last, static_cast<unsigned>(::sysconf(_SC_OPEN_MAX)));
+    for (unsigned fd = first; fd <= max; ++fd) ::close(static_cast<int>(fd));
+  };
+  for (int fd : keep) {
+    if (static_cast<unsigned>(fd) > from) close_span(from, static_cast<unsigned>(fd) - 1);
+    from = static_cast<unsigned>(fd) + 1;
+  }
+  close_span(from, ~0U);
+}
+
 // The container's init, in the new namespaces. Never returns: ends in run_init() or _exit(125)
 // after writing the error to `report`.
 [[noreturn]] void container_main(const ContainerSpec& spec, UniqueFd report, UniqueFd parent_alive,
-                                 UniqueFd output, UniqueFd maps_ready) {
+                                 UniqueFd output, UniqueFd maps_ready, UniqueFd pty_socket) {
   auto fail = [&report](Error err) {
     const std::string msg = err.message();
     ssize_t ignored = ::write(report.get(), msg.data(), msg.size());
@@ -60,6 +85,11 @@ Status enter_workdir(const std::string& dir, bool writable) {
     ::_exit(125);
   };
   const RunOptions& opts = spec.opts;
+
+  // 0. Only what the init needs crosses into the container: every other inherited fd (a caller's
+  //    directory fd would be a way out, CVE-2024-21626) is closed now, before anything is mounted.
+  close_fds_except({report.get(), parent_alive.get(), output.get(), maps_ready.get(), pty_socket.get(),
+                    spec.image ? spec.image->fd.get() : -1});
 
   // 1. Die with the outer runtime (and so does everything in our PID namespace), even if it died
   //    before this line: its end of `parent_alive` is then already closed.
@@ -119,9 +149,18 @@ Status enter_workdir(const std::string& dir, bool writable) {
   if (auto ok = pivot_into(*root); !ok) fail(ok.error());
   *host = HostRefs{};  // the references point into the detached old root now
   if (auto ok = enter_workdir(spec.exec.workdir, !opts.read_only); !ok) fail(ok.error());
-  // 8. Start the command and serve as its init.
-  log::debug("8. starting the command");
-  run_init(spec.exec, std::move(report));
+  // 8. A terminal of the container's own devpts for the command; the outer runtime gets its master.
+  ExecSpec exec = spec.exec;
+  if (pty_socket.valid()) {
+    auto pty = open_container_pty();
+    if (!pty) fail(pty.error());
+    if (auto ok = send_fd(pty_socket.get(), pty->first.get()); !ok) fail(ok.error());
+    exec.tty = pty->second;
+    pty_socket.reset();
+  }
+  // 9. Start the command and serve as its init.
+  log::debug("9. starting the command");
+  run_init(exec, std::move(report));
 }
 
 // Restores the signal mask when the container is done (havre-pack goes on afterwards).
@@ -159,6 +198,12 @@ Result<int> run_container(const ContainerSpec& requested) {
     maps_read.reset(fds[0]);
     maps_write.reset(fds[1]);
   }
+  UniqueFd pty_parent, pty_child;
+  if (spec.tty) {
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) return sys_error("socketpair");
+    pty_parent.reset(fds[0]);
+    pty_child.reset(fds[1]);
+  }
   UniqueFd output_read, output_write;
   if (spec.output) {
     if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
@@ -177,14 +222,16 @@ Result<int> run_container(const ContainerSpec& requested) {
     alive_write.reset();
     output_read.reset();
     maps_write.reset();
+    pty_parent.reset();
     sigfd->reset();
     container_main(spec, std::move(report_write), std::move(alive_read), std::move(output_write),
-                   std::move(maps_read));
+                   std::move(maps_read), std::move(pty_child));
   }
   report_write.reset();
   alive_read.reset();
   output_write.reset();
   maps_read.reset();
+  pty_child.reset();
   if (spec.opts.rootless) {
     // The caller is root inside (the init needs that to build the root); --user is applied to the
     // command alone, in a nested user namespace (exec.cpp).
@@ -199,16 +246,34 @@ Result<int> run_container(const ContainerSpec& requested) {
     maps_write.reset();
   }
 
-  // Relay signals to the init until it exits; collect a setup error if it reports one, and the
-  // command's output if the caller asked for it.
+  // Relay signals to the init until it exits; collect a setup error if it reports one, the command's
+  // output if the caller asked for it, and with a pty, the bytes between it and the user's terminal.
   std::string setup_error;
   bool setup_done = false;
   int interrupted_by = 0;
+  UniqueFd pty_master;
+  std::optional<RawTerminal> raw_terminal;
+  bool stdin_open = spec.tty;
+  auto relay = [](int from, int to) -> bool {  // false at end of input
+    char buf[16384];
+    const ssize_t n = ::read(from, buf, sizeof buf);
+    if (n <= 0) return n < 0 && errno == EINTR;
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(to, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return false;
+      done += w;
+    }
+    return true;
+  };
   for (;;) {
-    struct pollfd pfds[3] = {{sigfd->get(), POLLIN, 0},
+    struct pollfd pfds[6] = {{sigfd->get(), POLLIN, 0},
                              {setup_done ? -1 : report_read.get(), POLLIN, 0},
-                             {output_read.valid() ? output_read.get() : -1, POLLIN, 0}};
-    const int n = ::poll(pfds, 3, -1);
+                             {output_read.valid() ? output_read.get() : -1, POLLIN, 0},
+                             {pty_parent.valid() ? pty_parent.get() : -1, POLLIN, 0},
+                             {pty_master.valid() ? pty_master.get() : -1, POLLIN, 0},
+                             {pty_master.valid() && stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+    const int n = ::poll(pfds, 6, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("poll");
     if (pfds[1].revents) {
@@ -223,6 +288,19 @@ Result<int> run_container(const ContainerSpec& requested) {
       if (r > 0) spec.output(std::string_view(buf, static_cast<size_t>(r)));
       else if (r == 0) output_read.reset();
     }
+    if (pfds[3].revents) {
+      // The init's pty: from now on the user's terminal is raw and relayed.
+      auto master = receive_fd(pty_parent.get());
+      pty_parent.reset();
+      if (master) {
+        pty_master = std::move(*master);
+        copy_window_size(STDIN_FILENO, pty_master.get());
+        if (auto raw = RawTerminal::enter(STDIN_FILENO)) raw_terminal.emplace(std::move(*raw));
+      }
+    }
+    // EIO on the master: the command and everything holding the pty are gone.
+    if (pfds[4].revents && !relay(pty_master.get(), STDOUT_FILENO)) pty_master.reset();
+    if (pfds[5].revents && !relay(STDIN_FILENO, pty_master.get())) stdin_open = false;
     if (!pfds[0].revents) continue;
     signalfd_siginfo info{};
     if (::read(sigfd->get(), &info, sizeof info) != sizeof info) continue;
@@ -238,16 +316,24 @@ Result<int> run_container(const ContainerSpec& requested) {
         setup_error.append(buf, static_cast<size_t>(got));
       while (output_read.valid() && (got = ::read(output_read.get(), buf, sizeof buf)) > 0)
         spec.output(std::string_view(buf, static_cast<size_t>(got)));
+      if (pty_master.valid()) {
+        ::fcntl(pty_master.get(), F_SETFL, O_NONBLOCK);
+        while (relay(pty_master.get(), STDOUT_FILENO)) {
+        }
+      }
       if (!setup_error.empty()) return error(setup_error);
       if (interrupted_by) return 128 + interrupted_by;
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
-    if (!setup_done) {
+    if (info.ssi_signo == SIGWINCH && pty_master.valid()) {
+      copy_window_size(STDIN_FILENO, pty_master.get());
+    } else if (!setup_done) {
       // Interrupted while setting up: there is no command to pass the signal to yet.
       interrupted_by = static_cast<int>(info.ssi_signo);
       ::kill(*pid, SIGKILL);
-    } else if (!from_terminal(info)) {
-      // The terminal's signals reach the init directly (same process group).
+    } else if (!from_terminal(info) || spec.tty) {
+      // Without a pty of its own the command shares our process group, so the terminal's signals
+      // reached the init (and the command) directly.
       ::kill(*pid, static_cast<int>(info.ssi_signo));
     }
   }
@@ -268,6 +354,7 @@ Result<int> run(const Appliance& app, const RunOptions& opts) {
     spec.opts.extracted_root = *dir;
   }
   spec.exec = make_exec_spec(*app.manifest, opts, std::getenv("TERM"));
+  spec.tty = wants_pty();
   spec.hostname = !opts.hostname.empty()            ? opts.hostname
                   : !app.manifest->hostname.empty() ? app.manifest->hostname
                   : !app.manifest->name.empty()     ? app.manifest->name

@@ -24,6 +24,8 @@ struct ContainerSpec {
   /// When set, the command's stdout and stderr go to a pipe whose bytes are handed to this, and its
   /// stdin is /dev/null. Otherwise it inherits the caller's stdio.
   std::function<void(std::string_view)> output;
+  /// Give the command a pty of the container's own and relay the caller's terminal to it.
+  bool tty = false;
 };
 
 /// Runs spec.exec inside a new container as root; returns the command's exit status (128+N when
