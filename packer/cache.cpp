@@ -52,8 +52,9 @@ Result<std::string> Cache::temp_path() const {
   return templ;
 }
 
-Status Cache::commit(const std::string& temp, const std::string& hex) const {
-  const std::string dst = path_for(hex);
+Status Cache::commit(const std::string& temp, const std::string& hex) const { return commit_as(temp, path_for(hex)); }
+
+Status Cache::commit_as(const std::string& temp, const std::string& dst) const {
   if (::chmod(temp.c_str(), 0644) != 0) return sys_error("chmod " + temp);
   if (::rename(temp.c_str(), dst.c_str()) != 0) return sys_error("rename " + temp + " to " + dst);
   return {};

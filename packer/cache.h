@@ -31,6 +31,8 @@ class Cache {
   Result<std::string> temp_path() const;
   /// Moves a verified temporary file into place under its digest.
   Status commit(const std::string& temp, const std::string& sha256_hex) const;
+  /// Moves a finished temporary file to `path` inside the cache (readable by all, like every entry).
+  Status commit_as(const std::string& temp, const std::string& path) const;
   /// Copies FILE into the cache under its sha256; returns the digest.
   Result<std::string> add(const std::string& file) const;
   /// Marks an entry as used now (what `prune` keeps longest).

@@ -104,10 +104,9 @@ Result<std::string> debootstrap_tarball(const DebootstrapSpec& spec, const Cache
     ::unlink(temp->c_str());
     return ok.error();
   }
-  if (::rename(temp->c_str(), cached.c_str()) != 0) {
-    const int err = errno;
+  if (auto ok = cache.commit_as(*temp, cached); !ok) {
     ::unlink(temp->c_str());
-    return sys_error(err, "rename " + *temp + " to " + cached);
+    return ok.error();
   }
   remove_tree(target);  // the tarball is what the build uses from here on
   return cached;

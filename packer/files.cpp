@@ -1,73 +1,148 @@
 #include "files.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <vector>
 
-#include "mount.h"
+#include "base/unique_fd.h"
 
 namespace havre::pack {
 namespace {
 
 namespace fs = std::filesystem;
 
-Status set_attributes(const std::string& path, const std::string& rel, const FileSpec& f, StagedTree& tree,
-                      Attributes attributes) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return sys_error("stat " + path);
-  std::uint32_t mode = st.st_mode;
-  if (f.mode && !S_ISLNK(st.st_mode)) mode = (mode & S_IFMT) | *f.mode;
-  const std::uint32_t uid = f.uid.value_or(0), gid = f.gid.value_or(0);
-  if (attributes == Attributes::kFakerootDb) {
-    tree.db.set(rel, NodeAttrs{mode, uid, gid, 0, 0});
+// Copies one `files` entry into the staged tree. Everything is created relative to directory fds
+// opened with O_NOFOLLOW, so a symlink the image planted (say /etc/inner -> /tmp) is never followed
+// out of the tree: a file or link replaces it, a directory to descend into through it is refused.
+class Copier {
+ public:
+  Copier(const FileSpec& spec, StagedTree& tree, Attributes attributes)
+      : spec_(spec), tree_(tree), attributes_(attributes) {}
+
+  Status copy() {
+    const fs::path dst(spec_.dst);
+    auto parent = open_parents(dst.parent_path());
+    if (!parent) return parent.error();
+    return copy_entry(spec_.src, parent->get(), dst.filename().string(), spec_.dst.substr(1));
+  }
+
+ private:
+  // Opens (creating as needed) each directory of `rel` below the tree's root, never through a symlink.
+  Result<UniqueFd> open_parents(const fs::path& rel) {
+    auto dir = open_fd(tree_.dir, O_PATH | O_DIRECTORY);
+    if (!dir) return dir.error();
+    std::string sofar;
+    for (const fs::path& part : rel.relative_path()) {
+      const std::string name = part.string();
+      sofar += (sofar.empty() ? "" : "/") + name;
+      struct stat st {};
+      if (::fstatat(dir->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno != ENOENT) return sys_error("stat /" + sofar);
+        if (::mkdirat(dir->get(), name.c_str(), 0755) != 0) return sys_error("mkdir /" + sofar);
+        // As `mkdir -p` by root: root-owned 0755.
+        if (attributes_ == Attributes::kFakerootDb) tree_.db.set(sofar, NodeAttrs{});
+      } else if (S_ISLNK(st.st_mode)) {
+        return error("refusing to copy through /" + sofar + ": /" + sofar + " is a symlink in the image");
+      } else if (!S_ISDIR(st.st_mode)) {
+        return error("/" + sofar + " is not a directory in the image");
+      }
+      const int next = ::openat(dir->get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (next < 0) return sys_error("open /" + sofar);
+      dir->reset(next);
+    }
+    return std::move(*dir);
+  }
+
+  Status copy_entry(const std::string& src, int parent, const std::string& name, const std::string& rel) {
+    struct stat st {};
+    if (::lstat(src.c_str(), &st) != 0) return sys_error("stat " + src);
+    struct stat existing {};
+    const bool exists = ::fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
+    const std::uint32_t mode = spec_.mode && !S_ISLNK(st.st_mode) ? (st.st_mode & S_IFMT) | *spec_.mode : st.st_mode;
+
+    if (S_ISDIR(st.st_mode)) {
+      if (exists && S_ISLNK(existing.st_mode))
+        return error("refusing to copy into /" + rel + ": /" + rel + " is a symlink in the image");
+      if (exists && !S_ISDIR(existing.st_mode) && ::unlinkat(parent, name.c_str(), 0) != 0)
+        return sys_error("replace /" + rel);
+      if ((!exists || !S_ISDIR(existing.st_mode)) && ::mkdirat(parent, name.c_str(), 0755) != 0)
+        return sys_error("mkdir /" + rel);
+      UniqueFd dir(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!dir.valid()) return sys_error("open /" + rel);
+      if (auto ok = set_attributes(dir.get(), parent, name, rel, mode); !ok) return ok;
+      std::vector<std::string> children;
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(src, ec)) children.push_back(e.path().filename().string());
+      if (ec) return sys_error(ec.value(), "list " + src);
+      for (const std::string& child : children)
+        if (auto ok = copy_entry(src + "/" + child, dir.get(), child, rel + "/" + child); !ok) return ok;
+      return {};
+    }
+    if (exists && S_ISDIR(existing.st_mode)) return error("/" + rel + " is a directory in the image");
+    if (exists && ::unlinkat(parent, name.c_str(), 0) != 0) return sys_error("replace /" + rel);
+    if (S_ISLNK(st.st_mode)) {
+      std::error_code ec;
+      const std::string target = fs::read_symlink(src, ec).string();
+      if (ec) return sys_error(ec.value(), "readlink " + src);
+      if (::symlinkat(target.c_str(), parent, name.c_str()) != 0) return sys_error("symlink /" + rel);
+      return set_attributes(-1, parent, name, rel, mode);
+    }
+    if (!S_ISREG(st.st_mode)) return error(src + ": only files, directories and symlinks can be copied");
+    UniqueFd out(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out.valid()) return sys_error("create /" + rel);
+    auto in = open_fd(src, O_RDONLY);
+    if (!in) return in.error();
+    for (;;) {
+      const ssize_t n = ::copy_file_range(in->get(), nullptr, out.get(), nullptr, 1 << 30, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return sys_error("copy " + src);
+      if (n == 0) break;
+    }
+    return set_attributes(out.get(), parent, name, rel, mode);
+  }
+
+  // The entry's owner (default 0:0) and mode: on disk as root, in the fakeroot state otherwise.
+  Status set_attributes(int fd, int parent, const std::string& name, const std::string& rel, std::uint32_t mode) {
+    const std::uint32_t uid = spec_.uid.value_or(0), gid = spec_.gid.value_or(0);
+    if (attributes_ == Attributes::kFakerootDb) {
+      tree_.db.set(rel, NodeAttrs{mode, uid, gid, 0, 0});
+      // On disk only what the (unprivileged) mksquashfs needs to read it.
+      if (fd >= 0 && ::fchmod(fd, (mode & 0777) | (S_ISDIR(mode) ? 0700 : 0600)) != 0) return sys_error("chmod /" + rel);
+      return {};
+    }
+    if (fd < 0) {  // a symlink: owner only
+      if (::fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("chown /" + rel);
+      return {};
+    }
+    if (::fchown(fd, uid, gid) != 0) return sys_error("chown /" + rel);
+    if (::fchmod(fd, mode & 07777) != 0) return sys_error("chmod /" + rel);
     return {};
   }
-  if (::lchown(path.c_str(), uid, gid) != 0) return sys_error("chown " + path);
-  if (!S_ISLNK(st.st_mode) && ::chmod(path.c_str(), mode & 07777) != 0) return sys_error("chmod " + path);
-  return {};
-}
+
+  const FileSpec& spec_;
+  StagedTree& tree_;
+  Attributes attributes_;
+};
 
 }  // namespace
+
+Status check_file_sources(const std::vector<FileSpec>& files, const std::string& recipe_file) {
+  for (const FileSpec& f : files) {
+    struct stat st {};
+    if (::lstat(f.src.c_str(), &st) != 0)
+      return sys_error(recipe_file + ":" + std::to_string(f.line) + ": files: " + f.dst + ": source " + f.src);
+  }
+  return {};
+}
 
 Status apply_files(const std::vector<FileSpec>& files, const std::string& recipe_file, StagedTree& tree,
                    Attributes attributes) {
   for (const FileSpec& f : files) {
     const std::string where = recipe_file + ":" + std::to_string(f.line) + ": files: " + f.dst;
-    std::error_code ec;
-    const fs::file_status src = fs::symlink_status(f.src, ec);
-    if (ec || !fs::exists(src)) return error(where + ": source " + f.src + " does not exist");
-
-    // The parent must be a real directory of the tree: an image's symlink must not carry the copy
-    // out of it (the same check the runtime makes for mount points).
-    const fs::path dst_rel(f.dst);
-    std::vector<std::string> created;  // parents that did not exist: root-owned 0755, as `mkdir -p` by root
-    for (fs::path p = dst_rel.parent_path(); p != p.root_path(); p = p.parent_path())
-      if (!fs::exists(tree.dir + p.string(), ec)) created.push_back(p.string().substr(1));
-    if (auto ok = runtime::ensure_mountpoint(tree.dir, dst_rel.parent_path().string(), false); !ok)
-      return ok.error().wrap(where);
-    if (attributes == Attributes::kFakerootDb)
-      for (const std::string& p : created) tree.db.set(p, NodeAttrs{});
-    const std::string dst = tree.dir + f.dst;
-    if (runtime::is_symlink(tree.dir, f.dst) || (fs::exists(dst, ec) && !fs::is_directory(dst, ec)))
-      fs::remove(dst, ec);
-    fs::copy(f.src, dst,
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks | fs::copy_options::overwrite_existing,
-             ec);
-    if (ec) return sys_error(ec.value(), where + ": copy " + f.src);
-
-    // Attributes for everything copied (Docker's COPY --chown/--chmod).
-    const std::string rel = f.dst.substr(1);
-    if (auto ok = set_attributes(dst, rel, f, tree, attributes); !ok) return ok.error().wrap(where);
-    if (fs::is_directory(src)) {
-      for (auto it = fs::recursive_directory_iterator(f.src, ec); !ec && it != fs::recursive_directory_iterator();
-           it.increment(ec)) {
-        const std::string sub = fs::relative(it->path(), f.src).string();
-        if (auto ok = set_attributes(dst + "/" + sub, rel + "/" + sub, f, tree, attributes); !ok)
-          return ok.error().wrap(where);
-      }
-      if (ec) return sys_error(ec.value(), where + ": walk " + f.src);
-    }
+    if (auto ok = Copier(f, tree, attributes).copy(); !ok) return ok.error().wrap(where);
   }
   return {};
 }

@@ -120,6 +120,7 @@ Status pack(const PackOptions& opts) {
   // 1. Read the recipe; every mistake in it is reported before any work starts.
   auto recipe = load_recipe(opts.recipe);
   if (!recipe) return recipe.error();
+  if (auto ok = check_file_sources(recipe->files, recipe->file); !ok) return ok.error();
   if (!recipe->run.empty() && ::geteuid() != 0)
     return error(recipe->file + ": `run` steps need root: they run as root inside the image (use sudo)");
   auto runtime = find_runtime(opts.runtime);
@@ -199,7 +200,7 @@ Status pack(const PackOptions& opts) {
     auto temp = cache->temp_path();
     if (ec || !temp) {
       log::warn("not caching the image: cannot write to %s/images", cache->dir().c_str());
-    } else if (auto ok = writer->copy_image_to(*temp); !ok || ::rename(temp->c_str(), cached_image.c_str()) != 0) {
+    } else if (auto ok = writer->copy_image_to(*temp); !ok || !cache->commit_as(*temp, cached_image)) {
       ::unlink(temp->c_str());
       log::warn("not caching the image in %s", cached_image.c_str());
     }

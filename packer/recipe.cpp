@@ -250,9 +250,11 @@ Status parse_files(const Reader& r, const YAML::Node& node, const fs::path& dir,
     auto dst = r.string(f["dst"], key + ".dst");
     if (!dst) return dst.error();
     if (dst->empty() || (*dst)[0] != '/') return r.at(f["dst"], key + ".dst", "must be an absolute path in the image");
-    const std::string normal = fs::path(*dst).lexically_normal().string();
-    if (normal.find("/..") != std::string::npos || normal == "/")
-      return r.at(f["dst"], key + ".dst", "must name a path below / without '..'");
+    for (const fs::path& part : fs::path(*dst))
+      if (part == "..") return r.at(f["dst"], key + ".dst", "must name a path below / without '..'");
+    std::string normal = fs::path(*dst).lexically_normal().string();
+    while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+    if (normal == "/") return r.at(f["dst"], key + ".dst", "must name a path below /, not / itself");
     spec.dst = normal;
     if (f["mode"]) {
       auto m = r.string(f["mode"], key + ".mode");
