@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-alpine=${ALPINE_TARBALL:-../shared/rootfs/alpine-minirootfs-3.20.3-x86_64.tar.gz}
+alpine=$(realpath "${ALPINE_TARBALL:-../shared/rootfs/alpine-minirootfs-3.20.3-x86_64.tar.gz}")
 work=$(mktemp -d /var/tmp/havre-bench-pack.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 pack=$PWD/build/havre-pack

@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 runs=${1:-100}
 user=havre-test
 id -u "$user" >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir /nonexistent "$user"
-alpine=${ALPINE_TARBALL:-../shared/rootfs/alpine-minirootfs-3.20.3-x86_64.tar.gz}
+alpine=$(realpath "${ALPINE_TARBALL:-../shared/rootfs/alpine-minirootfs-3.20.3-x86_64.tar.gz}")
 work=$(mktemp -d /var/tmp/havre-bench-rootless.XXXXXX)
 chmod 755 "$work"
+mkdir "$work/out" && chown "$user:" "$work/out"  # the rootless hyperfine writes its results here
 trap 'rm -rf "$work"' EXIT
 
 mkdir "$work/rootfs"
@@ -32,18 +33,18 @@ SH
 chmod 755 "$work/squashfuse-true.sh"
 
 hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/root.json" -n root "$work/app run /bin/true" >/dev/null
-runuser -u "$user" -- env HOME=/nonexistent hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/rootless.json" \
+runuser -u "$user" -- env HOME=/nonexistent hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/out/rootless.json" \
   -n rootless "$work/app run /bin/true" -n "unshare -Urm + squashfuse" "$work/squashfuse-true.sh" >/dev/null
 hyperfine --warmup 1 --runs 5 --export-json "$work/read-root.json" \
   -n "read 200 MB, root" "$work/app run cat /big.bin" --output=null >/dev/null
-runuser -u "$user" -- env HOME=/nonexistent hyperfine --warmup 1 --runs 5 --export-json "$work/read-rootless.json" \
+runuser -u "$user" -- env HOME=/nonexistent hyperfine --warmup 1 --runs 5 --export-json "$work/out/read-rootless.json" \
   -n "read 200 MB, rootless" "$work/app run cat /big.bin" --output=null >/dev/null
 
 python3 - "$work" <<'PY'
 import json, statistics, sys
 w = sys.argv[1]
 m = {}
-for f in ("root", "rootless", "read-root", "read-rootless"):
+for f in ("root", "out/rootless", "read-root", "out/read-rootless"):
     for r in json.load(open(f"{w}/{f}.json"))["results"]:
         m[r["command"]] = statistics.median(r["times"])
 print("medians:", ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in m.items()))
