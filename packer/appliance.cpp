@@ -36,7 +36,8 @@ Result<ApplianceWriter> ApplianceWriter::start(const std::string& temp, const st
 namespace {
 
 // copy_file_range until `size` bytes moved (or the source ends, when size is unknown: UINT64_MAX).
-Status copy_range(int in, loff_t in_off, int out, loff_t out_off, std::uint64_t size, const std::string& what) {
+Status copy_range(int in, loff_t in_off, int out, loff_t out_off, std::uint64_t size,
+                  const std::string& what) {
   while (size > 0) {
     ssize_t n = ::copy_file_range(in, &in_off, out, &out_off, std::min<std::uint64_t>(size, 1 << 30), 0);
     if (n < 0 && errno == EINTR) continue;
@@ -61,8 +62,8 @@ Status ApplianceWriter::copy_image_to(const std::string& path) {
   if (!size) return size.error();
   auto out = open_fd(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (!out) return out.error();
-  if (auto ok = copy_range(fd_.get(), static_cast<loff_t>(image_offset_), out->get(), 0, *size - image_offset_,
-                           "copy the image to " + path);
+  if (auto ok = copy_range(fd_.get(), static_cast<loff_t>(image_offset_), out->get(), 0,
+                           *size - image_offset_, "copy the image to " + path);
       !ok)
     return ok;
   if (::fsync(out->get()) != 0) return sys_error("fsync " + path);
@@ -71,7 +72,9 @@ Status ApplianceWriter::copy_image_to(const std::string& path) {
 
 Status ApplianceWriter::write_runtime() {
   // mksquashfs -offset zero-fills the bytes before the image, so the stub goes in afterwards.
-  if (auto ok = copy_range(runtime_fd_.get(), 0, fd_.get(), 0, runtime_size_, "copy " + runtime_ + " to " + temp_); !ok)
+  if (auto ok =
+          copy_range(runtime_fd_.get(), 0, fd_.get(), 0, runtime_size_, "copy " + runtime_ + " to " + temp_);
+      !ok)
     return ok;
   const std::vector<std::byte> zeros(image_offset_ - runtime_size_);
   if (::pwrite(fd_.get(), zeros.data(), zeros.size(), static_cast<off_t>(runtime_size_)) !=
@@ -98,7 +101,8 @@ Result<footer::Footer> ApplianceWriter::finish(const std::string& manifest_json)
   f.manifest_size = manifest_json.size();
   f.manifest_sha256 = sha256(std::as_bytes(std::span(manifest_json)));
 
-  if (::lseek(fd_.get(), static_cast<off_t>(f.manifest_offset), SEEK_SET) < 0) return sys_error("seek " + temp_);
+  if (::lseek(fd_.get(), static_cast<off_t>(f.manifest_offset), SEEK_SET) < 0)
+    return sys_error("seek " + temp_);
   if (auto ok = write_all(fd_.get(), std::as_bytes(std::span(manifest_json)), temp_); !ok) return ok.error();
   const auto bytes = footer::encode(f);
   if (auto ok = write_all(fd_.get(), bytes, temp_); !ok) return ok.error();

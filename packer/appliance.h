@@ -32,10 +32,14 @@ class ApplianceWriter {
   Status commit();
 
  private:
-  ApplianceWriter(UniqueFd fd, UniqueFd runtime_fd, std::string temp, std::string target,
-                  std::string runtime, std::uint64_t runtime_size, std::uint64_t image_offset)
-      : fd_(std::move(fd)), runtime_fd_(std::move(runtime_fd)), temp_(std::move(temp)),
-        target_(std::move(target)), runtime_(std::move(runtime)), runtime_size_(runtime_size),
+  ApplianceWriter(UniqueFd fd, UniqueFd runtime_fd, std::string temp, std::string target, std::string runtime,
+                  std::uint64_t runtime_size, std::uint64_t image_offset)
+      : fd_(std::move(fd)),
+        runtime_fd_(std::move(runtime_fd)),
+        temp_(std::move(temp)),
+        target_(std::move(target)),
+        runtime_(std::move(runtime)),
+        runtime_size_(runtime_size),
         image_offset_(image_offset) {}
   Status write_runtime();
   UniqueFd fd_, runtime_fd_;

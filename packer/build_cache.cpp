@@ -36,8 +36,8 @@ Status add_tree(KeyBuilder& key, const std::string& path) {
   if (::lstat(path.c_str(), &st) != 0) return sys_error("stat " + path);
   if (S_ISDIR(st.st_mode)) {
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec))
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
       names.push_back(fs::relative(it->path(), path).string());
     if (ec) return sys_error(ec.value(), "walk " + path);
     std::sort(names.begin(), names.end());

@@ -30,9 +30,10 @@ Status run_build_steps(const std::string& rootfs, const std::vector<std::string>
   spec.hostname = hostname;
   spec.exec.workdir = "/";
   // Like a Dockerfile's RUN: the recipe's env applies; package managers must not ask questions.
-  std::map<std::string, std::string> vars = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-                                             {"HOME", "/root"},
-                                             {"DEBIAN_FRONTEND", "noninteractive"}};
+  std::map<std::string, std::string> vars = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", "/root"},
+      {"DEBIAN_FRONTEND", "noninteractive"}};
   for (const auto& [k, v] : env) vars[k] = v;
   for (const auto& [k, v] : vars) spec.exec.env.push_back(k + "=" + v);
 
@@ -40,17 +41,17 @@ Status run_build_steps(const std::string& rootfs, const std::vector<std::string>
     if (auto ok = check_interrupted(); !ok) return ok;
     const std::string prefix = "[step " + std::to_string(i + 1) + "] ";
     log::info("%s%s", prefix.c_str(), first_line(steps[i]).c_str());
-    LineSplitter lines([&prefix](const std::string& line) {
-      std::fprintf(stderr, "%s%s\n", prefix.c_str(), line.c_str());
-    });
+    LineSplitter lines(
+        [&prefix](const std::string& line) { std::fprintf(stderr, "%s%s\n", prefix.c_str(), line.c_str()); });
     spec.output = [&lines](std::string_view bytes) { lines.feed(bytes); };
     spec.exec.argv = {"/bin/sh", "-ec", steps[i]};
     auto status = runtime::run_container(spec);
     lines.flush();
-    if (!status) return status.error().wrap("step " + std::to_string(i + 1) + " (" + first_line(steps[i]) + ")");
+    if (!status)
+      return status.error().wrap("step " + std::to_string(i + 1) + " (" + first_line(steps[i]) + ")");
     if (*status != 0)
-      return error("step " + std::to_string(i + 1) + " (" + first_line(steps[i]) + ") failed with exit status " +
-                   std::to_string(*status));
+      return error("step " + std::to_string(i + 1) + " (" + first_line(steps[i]) +
+                   ") failed with exit status " + std::to_string(*status));
   }
   return {};
 }

@@ -23,9 +23,12 @@ Result<Cache> Cache::open(const std::string& dir_override) {
   if (dir.empty()) {
     const char* xdg = std::getenv("XDG_CACHE_HOME");
     const char* home = std::getenv("HOME");
-    if (xdg && *xdg) dir = std::string(xdg) + "/havre";
-    else if (home && *home) dir = std::string(home) + "/.cache/havre";
-    else return error("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir");
+    if (xdg && *xdg)
+      dir = std::string(xdg) + "/havre";
+    else if (home && *home)
+      dir = std::string(home) + "/.cache/havre";
+    else
+      return error("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir");
   }
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "sha256", ec);
@@ -52,7 +55,9 @@ Result<std::string> Cache::temp_path() const {
   return templ;
 }
 
-Status Cache::commit(const std::string& temp, const std::string& hex) const { return commit_as(temp, path_for(hex)); }
+Status Cache::commit(const std::string& temp, const std::string& hex) const {
+  return commit_as(temp, path_for(hex));
+}
 
 Status Cache::commit_as(const std::string& temp, const std::string& dst) const {
   if (::chmod(temp.c_str(), 0644) != 0) return sys_error("chmod " + temp);
@@ -130,7 +135,8 @@ Result<std::vector<CacheEntry>> Cache::prune(std::uint64_t max_bytes, int max_ag
     struct stat st {};
     if (::lstat(e.path().c_str(), &st) == 0 && now - st.st_mtime > 86400) {
       if (::unlink(e.path().c_str()) == 0)
-        removed.push_back({e.path().string(), "temporary", static_cast<std::uint64_t>(st.st_size), st.st_mtime});
+        removed.push_back(
+            {e.path().string(), "temporary", static_cast<std::uint64_t>(st.st_size), st.st_mtime});
     }
   }
   return removed;

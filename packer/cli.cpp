@@ -6,8 +6,9 @@ namespace havre::pack {
 
 CliOptions parse_args(int argc, char** argv) {
   CliOptions o;
-  CLI::App app{"havre-pack: turn a YAML recipe into a single-file Linux appliance.\n"
-               "Usage: havre-pack RECIPE -o OUT | havre-pack cache add FILE..."};
+  CLI::App app{
+      "havre-pack: turn a YAML recipe into a single-file Linux appliance.\n"
+      "Usage: havre-pack RECIPE -o OUT | havre-pack cache add FILE..."};
   app.name("havre-pack");
   app.add_option("recipe", o.pack.recipe, "The YAML recipe to build");
   app.add_option("-o,--output", o.pack.output, "Where to write the appliance");
@@ -24,13 +25,17 @@ CliOptions parse_args(int argc, char** argv) {
 
   CLI::App* cache = app.add_subcommand("cache", "Manage the download cache");
   cache->add_option("--cache-dir", o.pack.cache_dir, "Download cache (default: $XDG_CACHE_HOME/havre)");
-  CLI::App* add = cache->add_subcommand("add", "Copy files into the cache under their sha256 (air-gapped builds)");
+  CLI::App* add =
+      cache->add_subcommand("add", "Copy files into the cache under their sha256 (air-gapped builds)");
   add->add_option("files", o.files, "Files to add")->required()->check(CLI::ExistingFile);
   CLI::App* list = cache->add_subcommand("list", "List the cached downloads and debootstrap trees");
-  CLI::App* prune = cache->add_subcommand("prune", "Remove what was not used recently, then the least recently used");
+  CLI::App* prune =
+      cache->add_subcommand("prune", "Remove what was not used recently, then the least recently used");
   std::string max_size = "10G";
   prune->add_option("--max-size", max_size, "Keep at most this much (e.g. 500M, 10G; default 10G)");
-  prune->add_option("--older-than", o.prune_max_age_days, "Remove what was unused for this many days (default 30)")
+  prune
+      ->add_option("--older-than", o.prune_max_age_days,
+                   "Remove what was unused for this many days (default 30)")
       ->check(CLI::NonNegativeNumber);
   cache->require_subcommand(1);
 

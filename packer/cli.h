@@ -13,7 +13,7 @@ namespace havre::pack {
 struct CliOptions {
   enum class Command { kPack, kCacheAdd, kCacheList, kCachePrune, kVersion, kExit } command = Command::kPack;
   PackOptions pack;
-  std::vector<std::string> files;  // cache add
+  std::vector<std::string> files;               // cache add
   std::uint64_t prune_max_bytes = 10ULL << 30;  // cache prune --max-size
   int prune_max_age_days = 30;                  // cache prune --older-than
   bool quiet = false, verbose = false;

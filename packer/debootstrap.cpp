@@ -50,9 +50,9 @@ Result<std::string> debootstrap_key(const DebootstrapSpec& spec) {
     keyring_digest = to_hex(*d);
   }
   const std::string inputs = "havre-debootstrap-1\nsuite=" + spec.suite + "\nvariant=" + spec.variant +
-                             "\ninclude=" + join(spec.include, true) + "\ncomponents=" +
-                             join(spec.components, false) + "\nmirror=" + spec.mirror + "\narch=" + arch +
-                             "\nkeyring=" + keyring_digest + "\n";
+                             "\ninclude=" + join(spec.include, true) +
+                             "\ncomponents=" + join(spec.components, false) + "\nmirror=" + spec.mirror +
+                             "\narch=" + arch + "\nkeyring=" + keyring_digest + "\n";
   return to_hex(sha256(std::as_bytes(std::span(inputs))));
 }
 
@@ -66,7 +66,9 @@ Result<std::string> debootstrap_tarball(const DebootstrapSpec& spec, const Cache
     cache.touch(cached);  // last use, for `cache prune`
     return cached;
   }
-  if (offline) return error("debootstrap " + spec.suite + ": not in the cache " + cache.dir() + " and --offline was given");
+  if (offline)
+    return error("debootstrap " + spec.suite + ": not in the cache " + cache.dir() +
+                 " and --offline was given");
   if (::geteuid() != 0) return error("debootstrap " + spec.suite + " needs root (run havre-pack with sudo)");
 
   const std::string target = work_dir + "/debootstrap";

@@ -1,8 +1,8 @@
 #include "fakeroot_db.h"
 
-#include <sys/stat.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,9 +26,10 @@ Result<std::string> FakerootDb::render(const std::string& root) const {
     if (::lstat(full.c_str(), &st) != 0) return sys_error("stat " + full);
     char line[256];
     std::snprintf(line, sizeof line,
-                  "dev=%" PRIx64 ",ino=%" PRIu64 ",mode=%o,uid=%u,gid=%u,nlink=%" PRIu64 ",rdev=%" PRIu64 "\n",
-                  static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino), a.mode,
-                  a.uid, a.gid, static_cast<std::uint64_t>(st.st_nlink),
+                  "dev=%" PRIx64 ",ino=%" PRIu64 ",mode=%o,uid=%u,gid=%u,nlink=%" PRIu64 ",rdev=%" PRIu64
+                  "\n",
+                  static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino), a.mode, a.uid,
+                  a.gid, static_cast<std::uint64_t>(st.st_nlink),
                   static_cast<std::uint64_t>(makedev(a.rdev_major, a.rdev_minor)));
     lines[{st.st_dev, st.st_ino}] = line;
   }
@@ -77,7 +78,8 @@ FakedDaemon::~FakedDaemon() {
 std::vector<std::string> FakedDaemon::environment() const {
   return {"FAKEROOTKEY=" + key_, "FAKED_MODE=unknown-is-root", "LD_PRELOAD=libfakeroot-sysv.so",
           // Where Debian puts libfakeroot (multiarch first), as the fakeroot script searches.
-          "LD_LIBRARY_PATH=/usr/lib/" HAVRE_MULTIARCH "/libfakeroot:/usr/lib64/libfakeroot:/usr/lib/libfakeroot"};
+          "LD_LIBRARY_PATH=/usr/lib/" HAVRE_MULTIARCH
+          "/libfakeroot:/usr/lib64/libfakeroot:/usr/lib/libfakeroot"};
 }
 
 }  // namespace havre::pack

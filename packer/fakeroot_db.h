@@ -47,7 +47,8 @@ class FakerootDb {
 class FakedDaemon {
  public:
   static Result<FakedDaemon> start(const std::string& db_path);
-  FakedDaemon(FakedDaemon&& other) noexcept : pid_(std::exchange(other.pid_, -1)), key_(std::move(other.key_)) {}
+  FakedDaemon(FakedDaemon&& other) noexcept
+      : pid_(std::exchange(other.pid_, -1)), key_(std::move(other.key_)) {}
   FakedDaemon(const FakedDaemon&) = delete;
   ~FakedDaemon();
   /// What a process needs in its environment to see the faked attributes.

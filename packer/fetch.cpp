@@ -105,8 +105,8 @@ bool transient(CURLcode rc, long http) {
 
 }  // namespace
 
-Result<std::string> fetch_verified(const std::string& url, const std::string& sha256_hex,
-                                   const Cache& cache, bool offline) {
+Result<std::string> fetch_verified(const std::string& url, const std::string& sha256_hex, const Cache& cache,
+                                   bool offline) {
   if (auto hit = cache.find(sha256_hex)) {
     if (verify_sha256(*hit, sha256_hex)) {
       cache.touch(*hit);
@@ -123,7 +123,9 @@ Result<std::string> fetch_verified(const std::string& url, const std::string& sh
   if (!temp) return temp.error();
   struct Unlink {
     std::string path;
-    ~Unlink() { if (!path.empty()) ::unlink(path.c_str()); }
+    ~Unlink() {
+      if (!path.empty()) ::unlink(path.c_str());
+    }
   } cleanup{*temp};
 
   std::string message;
@@ -136,12 +138,12 @@ Result<std::string> fetch_verified(const std::string& url, const std::string& sh
     if (std::fflush(out.get()) != 0) return sys_error("write " + *temp);
     if (rc == CURLE_OK) break;
     if (auto ok = check_interrupted(); !ok) return ok.error();
-    if (attempt >= kAttempts || !transient(rc, http))
-      return error("download " + url + ": " + message);
+    if (attempt >= kAttempts || !transient(rc, http)) return error("download " + url + ": " + message);
     std::this_thread::sleep_for(std::chrono::seconds(attempt));
   }
   if (auto ok = verify_sha256(*temp, sha256_hex); !ok)
-    return error("download " + url + ": sha256 mismatch: " + ok.error().context.substr(ok.error().context.find("expected")));
+    return error("download " + url +
+                 ": sha256 mismatch: " + ok.error().context.substr(ok.error().context.find("expected")));
   if (auto ok = cache.commit(*temp, sha256_hex); !ok) return ok.error();
   cleanup.path.clear();
   return cache.path_for(sha256_hex);

@@ -61,7 +61,8 @@ class Copier {
     if (::lstat(src.c_str(), &st) != 0) return sys_error("stat " + src);
     struct stat existing {};
     const bool exists = ::fstatat(parent, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
-    const std::uint32_t mode = spec_.mode && !S_ISLNK(st.st_mode) ? (st.st_mode & S_IFMT) | *spec_.mode : st.st_mode;
+    const std::uint32_t mode =
+        spec_.mode && !S_ISLNK(st.st_mode) ? (st.st_mode & S_IFMT) | *spec_.mode : st.st_mode;
 
     if (S_ISDIR(st.st_mode)) {
       if (exists && S_ISLNK(existing.st_mode))
@@ -105,16 +106,19 @@ class Copier {
   }
 
   // The entry's owner (default 0:0) and mode: on disk as root, in the fakeroot state otherwise.
-  Status set_attributes(int fd, int parent, const std::string& name, const std::string& rel, std::uint32_t mode) {
+  Status set_attributes(int fd, int parent, const std::string& name, const std::string& rel,
+                        std::uint32_t mode) {
     const std::uint32_t uid = spec_.uid.value_or(0), gid = spec_.gid.value_or(0);
     if (attributes_ == Attributes::kFakerootDb) {
       tree_.db.set(rel, NodeAttrs{mode, uid, gid, 0, 0});
       // On disk only what the (unprivileged) mksquashfs needs to read it.
-      if (fd >= 0 && ::fchmod(fd, (mode & 0777) | (S_ISDIR(mode) ? 0700 : 0600)) != 0) return sys_error("chmod /" + rel);
+      if (fd >= 0 && ::fchmod(fd, (mode & 0777) | (S_ISDIR(mode) ? 0700 : 0600)) != 0)
+        return sys_error("chmod /" + rel);
       return {};
     }
     if (fd < 0) {  // a symlink: owner only
-      if (::fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("chown /" + rel);
+      if (::fchownat(parent, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+        return sys_error("chown /" + rel);
       return {};
     }
     if (::fchown(fd, uid, gid) != 0) return sys_error("chown /" + rel);
@@ -133,7 +137,8 @@ Status check_file_sources(const std::vector<FileSpec>& files, const std::string&
   for (const FileSpec& f : files) {
     struct stat st {};
     if (::lstat(f.src.c_str(), &st) != 0)
-      return sys_error(recipe_file + ":" + std::to_string(f.line) + ": files: " + f.dst + ": source " + f.src);
+      return sys_error(recipe_file + ":" + std::to_string(f.line) + ": files: " + f.dst + ": source " +
+                       f.src);
   }
   return {};
 }

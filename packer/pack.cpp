@@ -8,14 +8,14 @@
 #include <optional>
 
 #include "appliance.h"
-#include "build_cache.h"
-#include "build_steps.h"
-#include "debootstrap.h"
-#include "files.h"
 #include "base/log.h"
 #include "base/sha256.h"
+#include "build_cache.h"
+#include "build_steps.h"
 #include "cache.h"
+#include "debootstrap.h"
 #include "fetch.h"
+#include "files.h"
 #include "format/manifest.h"
 #include "interrupt.h"
 #include "recipe.h"
@@ -65,12 +65,14 @@ struct ResolvedBase {
   manifest::Base record;
 };
 
-Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts, const std::string& work_dir) {
+Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts,
+                                  const std::string& work_dir) {
   ResolvedBase out;
   out.record.source = spec.source;
   out.record.kind = spec.manifest_kind;
   if (spec.kind == BaseSpec::Kind::kDirectory) {
-    if (!fs::is_directory(spec.directory)) return error("base directory " + spec.directory + " is not a directory");
+    if (!fs::is_directory(spec.directory))
+      return error("base directory " + spec.directory + " is not a directory");
     out.directory = spec.directory;
     return out;
   }
@@ -110,8 +112,8 @@ Result<std::string> find_runtime(const std::string& explicit_path) {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return sys_error(ec.value(), "readlink /proc/self/exe");
-  for (const fs::path& candidate : {self.parent_path() / "havre-runtime",
-                                    self.parent_path() / "../lib/havre/havre-runtime"})
+  for (const fs::path& candidate :
+       {self.parent_path() / "havre-runtime", self.parent_path() / "../lib/havre/havre-runtime"})
     if (fs::is_regular_file(candidate, ec)) return candidate.lexically_normal().string();
   return error("cannot find the havre-runtime stub next to " + self.string() + "; pass --runtime");
 }
@@ -146,8 +148,10 @@ Status pack(const PackOptions& opts) {
     image_key = *key;
     if (!image_key.empty()) {
       // The image cache only saves time: without a usable cache directory, build without it.
-      if (auto c = Cache::open(opts.cache_dir)) cache.emplace(std::move(*c));
-      else log::warn("building without the image cache: %s", c.error().message().c_str());
+      if (auto c = Cache::open(opts.cache_dir))
+        cache.emplace(std::move(*c));
+      else
+        log::warn("building without the image cache: %s", c.error().message().c_str());
       if (!cache) image_key.clear();
     }
   }
@@ -190,7 +194,8 @@ Status pack(const PackOptions& opts) {
   // 7. mksquashfs writes the image straight into the output, after the stub; the image cache keeps a copy.
   log::info("building the %s SquashFS image", recipe->squashfs.compression.c_str());
   if (auto ok = build_image(tree, recipe->squashfs, recipe->exclude, work->path(), writer->temp_path(),
-                            writer->image_offset()); !ok)
+                            writer->image_offset());
+      !ok)
     return ok.error();
   if (auto ok = check_interrupted(); !ok) return ok.error();
 

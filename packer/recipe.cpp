@@ -174,11 +174,13 @@ Status parse_debootstrap(const Reader& r, const YAML::Node& d, const fs::path& d
   if (!d["suite"]) return r.at(d, "base.debootstrap", "missing required key 'suite'");
   DebootstrapSpec& spec = base.debootstrap;
   static const std::regex kWord("[A-Za-z0-9][A-Za-z0-9.+_-]*");
-  for (auto [key, field] : {std::pair{"suite", &spec.suite}, {"variant", &spec.variant}, {"arch", &spec.arch}}) {
+  for (auto [key, field] :
+       {std::pair{"suite", &spec.suite}, {"variant", &spec.variant}, {"arch", &spec.arch}}) {
     if (!d[key]) continue;
     auto s = r.string(d[key], std::string("base.debootstrap.") + key);
     if (!s) return s.error();
-    if (!std::regex_match(*s, kWord)) return r.at(d[key], std::string("base.debootstrap.") + key, "'" + *s + "' is not a valid name");
+    if (!std::regex_match(*s, kWord))
+      return r.at(d[key], std::string("base.debootstrap.") + key, "'" + *s + "' is not a valid name");
     *field = *s;
   }
   for (auto [key, field] : {std::pair{"include", &spec.include}, {"components", &spec.components}}) {
@@ -186,7 +188,8 @@ Status parse_debootstrap(const Reader& r, const YAML::Node& d, const fs::path& d
     auto list = r.strings(d[key], std::string("base.debootstrap.") + key);
     if (!list) return list.error();
     for (const std::string& w : *list)
-      if (!std::regex_match(w, kWord)) return r.at(d[key], std::string("base.debootstrap.") + key, "'" + w + "' is not a valid name");
+      if (!std::regex_match(w, kWord))
+        return r.at(d[key], std::string("base.debootstrap.") + key, "'" + w + "' is not a valid name");
     *field = *list;
   }
   if (d["mirror"]) {
@@ -209,7 +212,8 @@ Status parse_debootstrap(const Reader& r, const YAML::Node& d, const fs::path& d
 
 Status parse_base(const Reader& r, const YAML::Node& node, const fs::path& dir, BaseSpec& base) {
   if (auto ok = r.check_map(node, "base", {"tarball", "alpine", "debootstrap", "directory"}); !ok) return ok;
-  if (node.size() != 1) return r.at(node, "base", "expected exactly one of: alpine, debootstrap, directory, tarball");
+  if (node.size() != 1)
+    return r.at(node, "base", "expected exactly one of: alpine, debootstrap, directory, tarball");
   if (node["directory"]) {
     auto d = r.string(node["directory"], "base.directory");
     if (!d) return d.error();
@@ -227,11 +231,13 @@ Status parse_base(const Reader& r, const YAML::Node& node, const fs::path& dir, 
 Result<std::pair<std::uint32_t, std::optional<std::uint32_t>>> parse_owner(const std::string& text) {
   static const std::regex kOwner("([0-9]{1,10})(:([0-9]{1,10}))?");
   std::smatch m;
-  if (!std::regex_match(text, m, kOwner)) return error("expected a numeric owner UID[:GID], got '" + text + "'");
+  if (!std::regex_match(text, m, kOwner))
+    return error("expected a numeric owner UID[:GID], got '" + text + "'");
   const unsigned long long uid = std::stoull(m[1].str());
   const unsigned long long gid = m[3].matched ? std::stoull(m[3].str()) : uid;
   if (uid > 0xfffffffeULL || gid > 0xfffffffeULL) return error("owner '" + text + "' is out of range");
-  return std::pair{static_cast<std::uint32_t>(uid), std::optional<std::uint32_t>(static_cast<std::uint32_t>(gid))};
+  return std::pair{static_cast<std::uint32_t>(uid),
+                   std::optional<std::uint32_t>(static_cast<std::uint32_t>(gid))};
 }
 
 Status parse_files(const Reader& r, const YAML::Node& node, const fs::path& dir, std::vector<FileSpec>& out) {
@@ -249,7 +255,8 @@ Status parse_files(const Reader& r, const YAML::Node& node, const fs::path& dir,
     spec.src = absolute_from(dir, *src);
     auto dst = r.string(f["dst"], key + ".dst");
     if (!dst) return dst.error();
-    if (dst->empty() || (*dst)[0] != '/') return r.at(f["dst"], key + ".dst", "must be an absolute path in the image");
+    if (dst->empty() || (*dst)[0] != '/')
+      return r.at(f["dst"], key + ".dst", "must be an absolute path in the image");
     for (const fs::path& part : fs::path(*dst))
       if (part == "..") return r.at(f["dst"], key + ".dst", "must name a path below / without '..'");
     std::string normal = fs::path(*dst).lexically_normal().string();
@@ -260,7 +267,8 @@ Status parse_files(const Reader& r, const YAML::Node& node, const fs::path& dir,
       auto m = r.string(f["mode"], key + ".mode");
       if (!m) return m.error();
       static const std::regex kMode("0?[0-7]{3,4}");
-      if (!std::regex_match(*m, kMode)) return r.at(f["mode"], key + ".mode", "expected an octal mode like 0755");
+      if (!std::regex_match(*m, kMode))
+        return r.at(f["mode"], key + ".mode", "expected an octal mode like 0755");
       spec.mode = static_cast<std::uint32_t>(std::stoul(*m, nullptr, 8));
     }
     if (f["owner"]) {
@@ -282,7 +290,8 @@ Status parse_squashfs(const Reader& r, const YAML::Node& node, SquashfsSpec& sq)
     auto c = r.string(node["compression"], "squashfs.compression");
     if (!c) return c.error();
     if (*c != "zstd" && *c != "xz" && *c != "gzip" && *c != "lz4")
-      return r.at(node["compression"], "squashfs.compression", "'" + *c + "' is not one of zstd, xz, gzip, lz4");
+      return r.at(node["compression"], "squashfs.compression",
+                  "'" + *c + "' is not one of zstd, xz, gzip, lz4");
     sq.compression = *c;
   }
   if (node["block_size"]) {
@@ -309,15 +318,17 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
   recipe.file = file;
   const fs::path dir = fs::absolute(fs::path(file)).parent_path();
   if (!root.IsMap()) return r.at(root, "", "a recipe is a YAML mapping");
-  if (auto ok = r.check_map(root, "", {"name", "version", "base", "entrypoint", "cmd", "env", "workdir",
-                                       "hostname", "labels", "args", "user", "files", "run", "exclude",
-                                       "squashfs"});
+  if (auto ok = r.check_map(root, "",
+                            {"name", "version", "base", "entrypoint", "cmd", "env", "workdir", "hostname",
+                             "labels", "args", "user", "files", "run", "exclude", "squashfs"});
       !ok)
     return ok.error();
 
   recipe.name = fs::path(file).stem().string();
-  for (auto [key, field] : {std::pair{"name", &recipe.name}, {"version", &recipe.version},
-                            {"workdir", &recipe.workdir}, {"hostname", &recipe.hostname}}) {
+  for (auto [key, field] : {std::pair{"name", &recipe.name},
+                            {"version", &recipe.version},
+                            {"workdir", &recipe.workdir},
+                            {"hostname", &recipe.hostname}}) {
     if (!root[key]) continue;
     auto s = r.string(root[key], key);
     if (!s) return s.error();
@@ -364,7 +375,8 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
   }
   for (size_t i = 0; i < recipe.exclude.size(); ++i)
     if (recipe.exclude[i].empty() || recipe.exclude[i].find("..") != std::string::npos)
-      return r.at(root["exclude"][i], "exclude[" + std::to_string(i) + "]", "expected a glob inside the image");
+      return r.at(root["exclude"][i], "exclude[" + std::to_string(i) + "]",
+                  "expected a glob inside the image");
   if (!root["base"]) return r.at(root, "", "missing required key 'base'");
   if (auto ok = parse_base(r, root["base"], dir, recipe.base); !ok) return ok.error();
   if (root["squashfs"])

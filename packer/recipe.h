@@ -12,7 +12,7 @@
 namespace havre::pack {
 
 struct DebootstrapSpec {
-  std::string suite;                    // bookworm, xenial, ...
+  std::string suite;  // bookworm, xenial, ...
   std::string variant = "minbase";
   std::vector<std::string> include;     // extra packages
   std::vector<std::string> components;  // main, contrib, ...
@@ -25,27 +25,27 @@ struct BaseSpec {
   // kAlpine resolves to a tarball URL; kDebootstrap builds a tree (cached as a tarball).
   enum class Kind { kTarball, kDirectory, kDebootstrap } kind = Kind::kTarball;
   std::string manifest_kind;  // "tarball", "alpine", "directory", "debootstrap"
-  std::string path;    // tarball: absolute local path (resolved against the recipe's directory)
-  std::string url;     // tarball: remote URL (then sha256 is required)
-  std::string sha256;  // tarball: expected digest, lowercase hex; may be empty for a local path
-  std::string directory;  // directory: absolute path
+  std::string path;           // tarball: absolute local path (resolved against the recipe's directory)
+  std::string url;            // tarball: remote URL (then sha256 is required)
+  std::string sha256;         // tarball: expected digest, lowercase hex; may be empty for a local path
+  std::string directory;      // directory: absolute path
   DebootstrapSpec debootstrap;
   std::string source;  // as written in the recipe, for the manifest
 };
 
 /// A `files` entry: copy src (file or directory, relative to the recipe) to dst in the image.
 struct FileSpec {
-  std::string src;  // absolute on the host
-  std::string dst;  // absolute in the image
-  std::optional<std::uint32_t> mode;            // permission bits for dst (files; directories too)
-  std::optional<std::uint32_t> uid, gid;        // owner "UID[:GID]" (numeric)
-  int line = 0;                                 // for messages
+  std::string src;                        // absolute on the host
+  std::string dst;                        // absolute in the image
+  std::optional<std::uint32_t> mode;      // permission bits for dst (files; directories too)
+  std::optional<std::uint32_t> uid, gid;  // owner "UID[:GID]" (numeric)
+  int line = 0;                           // for messages
 };
 
 struct SquashfsSpec {
-  std::string compression = "zstd";      // zstd | xz | gzip | lz4
+  std::string compression = "zstd";       // zstd | xz | gzip | lz4
   std::uint32_t block_size = 128 * 1024;  // power of two, 4K..1M
-  std::optional<int> level;              // zstd 1..22, gzip 1..9
+  std::optional<int> level;               // zstd 1..22, gzip 1..9
 };
 
 struct Recipe {

@@ -17,18 +17,27 @@ std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsS
                                          const std::vector<std::string>& exclude, const std::string& output,
                                          std::uint64_t offset, unsigned processors) {
   std::vector<std::string> argv;
-  argv.insert(argv.end(), {
-      "mksquashfs", dir, output,
-      // mksquashfs zero-fills the bytes before the offset; the runtime is written there afterwards.
-      "-offset", std::to_string(offset),
-      "-comp", spec.compression,
-      "-b", std::to_string(spec.block_size),
-      "-processors", std::to_string(processors),
-      "-noappend",
-      // An unprivileged extraction cannot carry security.* xattrs faithfully; leave them all out.
-      "-no-xattrs",
-      "-no-progress", "-quiet",
-  });
+  argv.insert(
+      argv.end(),
+      {
+          "mksquashfs",
+          dir,
+          output,
+          // mksquashfs zero-fills the bytes before the offset; the runtime is written there afterwards.
+          "-offset",
+          std::to_string(offset),
+          "-comp",
+          spec.compression,
+          "-b",
+          std::to_string(spec.block_size),
+          "-processors",
+          std::to_string(processors),
+          "-noappend",
+          // An unprivileged extraction cannot carry security.* xattrs faithfully; leave them all out.
+          "-no-xattrs",
+          "-no-progress",
+          "-quiet",
+      });
   if (spec.level) argv.insert(argv.end(), {"-Xcompression-level", std::to_string(*spec.level)});
   if (!exclude.empty()) {
     // mksquashfs wants -e last; with -wildcards its patterns are globs relative to the source root.

@@ -80,7 +80,8 @@ Result<Digest> verify_sha256(const std::string& path, const std::string& expecte
   return digest;
 }
 
-Result<StagedTree> extract_tarball(const std::string& tarball, const std::string& dir, Attributes attributes) {
+Result<StagedTree> extract_tarball(const std::string& tarball, const std::string& dir,
+                                   Attributes attributes) {
   const bool on_disk = attributes == Attributes::kOnDisk;
   ReadArchive in(archive_read_new(), archive_read_free);
   archive_read_support_filter_all(in.get());
@@ -92,11 +93,10 @@ Result<StagedTree> extract_tarball(const std::string& tarball, const std::string
   // the fakeroot state, and device nodes and fifos land as empty regular files (see fakeroot_db.h).
   // kOnDisk: everything lands exactly as the archive says.
   WriteArchive out(archive_write_disk_new(), archive_write_free);
-  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                                                (on_disk ? ARCHIVE_EXTRACT_OWNER : 0) |
-                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                                ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+  archive_write_disk_set_options(
+      out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | (on_disk ? ARCHIVE_EXTRACT_OWNER : 0) |
+                     ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 
   auto cwd = ScopedChdir::enter(dir);
   if (!cwd) return cwd.error();
@@ -135,7 +135,8 @@ Result<StagedTree> extract_tarball(const std::string& tarball, const std::string
       auto target = normalize_entry_name(link);
       if (!target) return refuse("hard link target: " + target.error().context);
       const NodeAttrs* target_attrs = tree.db.find(*target);
-      if (target_attrs == nullptr) return refuse("hard link to '" + *target + "', which is not in the archive before it");
+      if (target_attrs == nullptr)
+        return refuse("hard link to '" + *target + "', which is not in the archive before it");
       attrs = *target_attrs;  // one inode, one set of attributes
       archive_entry_set_hardlink(e, target->c_str());
     } else if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO) {
@@ -146,8 +147,10 @@ Result<StagedTree> extract_tarball(const std::string& tarball, const std::string
     } else if (type != AE_IFDIR && type != AE_IFREG && type != AE_IFLNK) {
       return refuse("unsupported file type");
     }
-    if (!on_disk && type == AE_IFDIR) archive_entry_set_perm(e, 0755);
-    else if (!on_disk && type != AE_IFLNK) archive_entry_set_perm(e, 0644);
+    if (!on_disk && type == AE_IFDIR)
+      archive_entry_set_perm(e, 0755);
+    else if (!on_disk && type != AE_IFLNK)
+      archive_entry_set_perm(e, 0644);
 
     if (archive_write_header(out.get(), e) < ARCHIVE_WARN) return refuse(archive_error_string(out.get()));
     if (archive_entry_size(e) > 0 && archive_entry_hardlink(e) == nullptr) {
@@ -192,8 +195,8 @@ Status walk_disk(const std::string& dir, const std::function<Status(archive*, ar
   // Numeric ids only: an appliance's owners are numbers, whatever this host's passwd says.
   archive_read_disk_set_standard_lookup(disk.get());
   archive_read_disk_set_symlink_physical(disk.get());
-  archive_read_disk_set_behavior(disk.get(), ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL |
-                                                 ARCHIVE_READDISK_NO_FFLAGS);
+  archive_read_disk_set_behavior(
+      disk.get(), ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL | ARCHIVE_READDISK_NO_FFLAGS);
   auto cwd = ScopedChdir::enter(dir);
   if (!cwd) return cwd.error();
   if (archive_read_disk_open(disk.get(), ".") != ARCHIVE_OK)
@@ -233,7 +236,8 @@ Status copy_tree(const std::string& src, const std::string& dst) {
   // SECURE_NOABSOLUTEPATHS here; the names come from our own walk of `src`, below dst_abs.
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
                                                 (::geteuid() == 0 ? ARCHIVE_EXTRACT_OWNER : 0) |
-                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                ARCHIVE_EXTRACT_SECURE_NODOTDOT);
   const std::string dst_abs = std::filesystem::absolute(dst).string();
   return walk_disk(src, [&](archive* disk, archive_entry* e) -> Status {
     const std::string name = archive_entry_pathname(e);
@@ -269,15 +273,18 @@ Status write_tarball(const std::string& dir, const std::string& output) {
     const std::string name = archive_entry_pathname(e);
     if (archive_write_header(out.get(), e) < ARCHIVE_WARN)
       return error(output + ": " + name + ": " + archive_error_string(out.get()));
-    if (archive_entry_size(e) > 0 && archive_entry_filetype(e) == AE_IFREG && archive_entry_hardlink(e) == nullptr)
+    if (archive_entry_size(e) > 0 && archive_entry_filetype(e) == AE_IFREG &&
+        archive_entry_hardlink(e) == nullptr)
       return copy_data(disk, name, [&](const void* b, size_t n, la_int64_t) -> Status {
-        if (archive_write_data(out.get(), b, n) < 0) return error(output + ": " + archive_error_string(out.get()));
+        if (archive_write_data(out.get(), b, n) < 0)
+          return error(output + ": " + archive_error_string(out.get()));
         return {};
       });
     return {};
   });
   if (!ok) return ok;
-  if (archive_write_close(out.get()) != ARCHIVE_OK) return error(output + ": " + archive_error_string(out.get()));
+  if (archive_write_close(out.get()) != ARCHIVE_OK)
+    return error(output + ": " + archive_error_string(out.get()));
   return {};
 }
 

@@ -45,7 +45,8 @@ Status read_env_file(const std::string& path, std::vector<std::string>& env) {
 
 void add_run_options(CLI::App* sub, RunOptions& run, std::vector<std::string>& env_files,
                      std::vector<std::string>& volumes, std::string& user, std::string& net) {
-  sub->add_option("-e,--env", run.env, "Set an environment variable K=V (repeatable)")->allow_extra_args(false);
+  sub->add_option("-e,--env", run.env, "Set an environment variable K=V (repeatable)")
+      ->allow_extra_args(false);
   sub->add_option("--env-file", env_files, "Read K=V lines from a file")->allow_extra_args(false);
   sub->add_option("-v,--volume", volumes, "Bind HOST:CTR[:ro] into the container (repeatable)")
       ->allow_extra_args(false);
@@ -56,8 +57,9 @@ void add_run_options(CLI::App* sub, RunOptions& run, std::vector<std::string>& e
   sub->add_option("--net", net, "host (default) or none (only loopback)")
       ->check(CLI::IsMember({"host", "none"}));
   sub->add_option("--user", user, "Run as UID[:GID] (numeric)");
-  sub->add_flag("--rootless", run.rootless,
-                "Run in a user namespace with the image on FUSE, as without root (the default when not root)");
+  sub->add_flag(
+      "--rootless", run.rootless,
+      "Run in a user namespace with the image on FUSE, as without root (the default when not root)");
 }
 
 Status finish_run_options(RunOptions& run, const std::vector<std::string>& env_files,
@@ -148,7 +150,8 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
   add_run_options(shell, opts.run, env_files, volumes, user, net);
   CLI::App* info = app.add_subcommand("info", "Print where the image is and the manifest");
   info->add_flag("--json", opts.json, "Machine-readable output");
-  CLI::App* extract = app.add_subcommand("extract", "Unpack the image into a new directory (no root, no mount)");
+  CLI::App* extract =
+      app.add_subcommand("extract", "Unpack the image into a new directory (no root, no mount)");
   extract->add_option("directory", opts.directory, "Directory to create")->required();
   CLI::App* mount = app.add_subcommand("mount", "Mount the image read-only on a directory until interrupted");
   mount->add_option("directory", opts.directory, "An existing directory")->required();

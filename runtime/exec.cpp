@@ -1,14 +1,11 @@
 #include "exec.h"
 
-#include "base/log.h"
-#include "namespaces.h"
-
+#include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
-#include <fcntl.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +13,9 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+
+#include "base/log.h"
+#include "namespaces.h"
 
 namespace havre::runtime {
 namespace {
@@ -108,7 +108,8 @@ void exec_command(const ExecSpec& spec) {
     // Our /proc files belong to root while we are non-dumpable (inherited from the init); this
     // process becomes the command at execve anyway, which sets dumpability afresh.
     ::prctl(PR_SET_DUMPABLE, 1);
-    if (auto ok = write_id_maps(::getpid(), *spec.uid, gid, 0, 0); !ok) die(125, ok.error().context, ok.error().errnum);
+    if (auto ok = write_id_maps(::getpid(), *spec.uid, gid, 0, 0); !ok)
+      die(125, ok.error().context, ok.error().errnum);
   } else {
     if (spec.gid) {
       if (::setgroups(0, nullptr) != 0) die(125, "setgroups", errno);
@@ -142,8 +143,10 @@ void exec_command(const ExecSpec& spec) {
     const std::string dir = j > i ? path.substr(i, j - i) : ".";
     const std::string candidate = dir + "/" + name;
     ::execve(candidate.c_str(), cargv.data(), cenv.data());
-    if (errno == EACCES) denied = EACCES;
-    else if (errno != ENOENT && errno != ENOTDIR) die(126, candidate, errno);
+    if (errno == EACCES)
+      denied = EACCES;
+    else if (errno != ENOENT && errno != ENOTDIR)
+      die(126, candidate, errno);
     i = j + 1;
   }
   if (denied) die(126, name, denied);

@@ -56,14 +56,18 @@ Status extract_image(const Appliance& app, const std::string& dir) {
   }
   struct Closer {
     sqfs* fs;
-    ~Closer() { sqfs_destroy(fs); ::close(fs->fd); }
+    ~Closer() {
+      sqfs_destroy(fs);
+      ::close(fs->fd);
+    }
   } closer{&fs};
   if (::mkdir(dir.c_str(), 0700) != 0) return sys_error("mkdir " + dir);
 
   const bool root = ::geteuid() == 0;
   std::vector<DirTimes> dirs;
   sqfs_traverse trv;
-  if (sqfs_traverse_open(&trv, &fs, sqfs_inode_root(&fs)) != SQFS_OK) return error("read the image's root directory");
+  if (sqfs_traverse_open(&trv, &fs, sqfs_inode_root(&fs)) != SQFS_OK)
+    return error("read the image's root directory");
   struct TraverseCloser {
     sqfs_traverse* t;
     ~TraverseCloser() { sqfs_traverse_close(t); }
@@ -82,7 +86,8 @@ Status extract_image(const Appliance& app, const std::string& dir) {
     if (::lstat(fs::path(path).parent_path().c_str(), &parent) != 0 || !S_ISDIR(parent.st_mode))
       return error("the image's /" + rel + " is not under a directory");
     sqfs_inode inode;
-    if (sqfs_inode_get(&fs, &inode, sqfs_dentry_inode(&trv.entry)) != SQFS_OK) return error("read inode of /" + rel);
+    if (sqfs_inode_get(&fs, &inode, sqfs_dentry_inode(&trv.entry)) != SQFS_OK)
+      return error("read inode of /" + rel);
     const mode_t mode = inode.base.mode;
     const time_t mtime = static_cast<time_t>(inode.base.mtime);
     if (S_ISDIR(mode)) {
@@ -129,9 +134,12 @@ Status extract_image(const Appliance& app, const std::string& dir) {
 Result<std::string> extracted_copy(const Appliance& app) {
   if (!app.footer) return error(app.path + ": no footer, so no image sha256 to key an extracted copy by");
   std::string base;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) base = std::string(xdg) + "/havre";
-  else if (const char* home = std::getenv("HOME"); home && *home) base = std::string(home) + "/.cache/havre";
-  else return error("no cache directory for an extracted copy: set XDG_CACHE_HOME or HOME");
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    base = std::string(xdg) + "/havre";
+  else if (const char* home = std::getenv("HOME"); home && *home)
+    base = std::string(home) + "/.cache/havre";
+  else
+    return error("no cache directory for an extracted copy: set XDG_CACHE_HOME or HOME");
   const std::string dir = base + "/extracted/" + to_hex(app.footer->image_sha256);
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;
@@ -140,7 +148,8 @@ Result<std::string> extracted_copy(const Appliance& app) {
   fs::create_directories(base + "/extracted", ec);
   if (ec) return sys_error(ec.value(), "create " + base + "/extracted");
   std::string temp = base + "/extracted/.partial-XXXXXX";
-  if (::mkdtemp(temp.data()) == nullptr) return sys_error("create a temporary directory in " + base + "/extracted");
+  if (::mkdtemp(temp.data()) == nullptr)
+    return sys_error("create a temporary directory in " + base + "/extracted");
   log::warn("FUSE is not available: extracting the image once to %s and running from there", dir.c_str());
   auto fail = [&](Error e) {
     fs::remove_all(temp, ec);

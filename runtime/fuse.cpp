@@ -56,7 +56,8 @@ Status mount_image_fuse(const Appliance& app, const std::string& target, unsigne
   //    needs no fusermount. default_permissions: the kernel checks the image's modes and owners.
   auto dev = open_fd("/dev/fuse", O_RDWR);
   if (!dev) return dev.error();
-  const std::string options = "fd=" + std::to_string(dev->get()) + ",rootmode=40000,user_id=" + std::to_string(uid) +
+  const std::string options = "fd=" + std::to_string(dev->get()) +
+                              ",rootmode=40000,user_id=" + std::to_string(uid) +
                               ",group_id=" + std::to_string(gid) + ",allow_other,default_permissions";
   if (::mount("havre", target.c_str(), "fuse.havre", MS_RDONLY | MS_NODEV | MS_NOSUID, options.c_str()) != 0)
     return sys_error("mount FUSE on " + target);

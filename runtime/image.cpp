@@ -1,7 +1,6 @@
 #include "image.h"
 
 #include <sys/mount.h>
-
 #include <unistd.h>
 
 #include "fuse.h"
@@ -14,8 +13,7 @@ Status mount_image(const Appliance& app, const std::string& target, bool rootles
   if (rootless) return mount_image_fuse(app, target, ::getuid(), ::getgid());
   auto loop = LoopDevice::attach(app.fd.get(), app.image_offset, app.image_size, app.path);
   if (!loop) return loop.error();
-  if (auto ok = mount_fs(loop->path(), target, "squashfs", MS_RDONLY | MS_NODEV | MS_NOSUID); !ok)
-    return ok;
+  if (auto ok = mount_fs(loop->path(), target, "squashfs", MS_RDONLY | MS_NODEV | MS_NOSUID); !ok) return ok;
   loop->close();  // the mount holds the device now; AUTOCLEAR detaches it after the last unmount
   return {};
 }

@@ -58,14 +58,14 @@ std::string info_text(const Appliance& a) {
   line("image", "offset " + std::to_string(a.image_offset) + ", " + std::to_string(a.image_size) + " bytes");
   if (a.footer) line("image sha256", to_hex(a.footer->image_sha256));
   line("squashfs", "4.0, " + squashfs::compression_name(a.superblock.compression) + ", block size " +
-                       std::to_string(a.superblock.block_size) + ", " +
-                       std::to_string(a.superblock.inodes) + " inodes");
+                       std::to_string(a.superblock.block_size) + ", " + std::to_string(a.superblock.inodes) +
+                       " inodes");
   if (!a.manifest) {
     line("manifest", "none: " + a.manifest_problem);
   } else {
     const manifest::Manifest& m = *a.manifest;
-    line("manifest", "offset " + std::to_string(a.manifest_offset) + ", " +
-                         std::to_string(a.manifest_size) + " bytes");
+    line("manifest",
+         "offset " + std::to_string(a.manifest_offset) + ", " + std::to_string(a.manifest_size) + " bytes");
     line("name", m.name);
     line("version", m.version);
     line("entrypoint", join(m.entrypoint));

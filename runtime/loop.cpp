@@ -4,9 +4,9 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <random>
-#include <cstdlib>
 
 #include "base/log.h"
 

@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
   using havre::runtime::Options;
   // The command's stdio is the user's: silent unless asked, errors only.
   const char* debug = std::getenv("HAVRE_DEBUG");
-  havre::log::init("havre", debug && std::strcmp(debug, "1") == 0 ? havre::log::Level::kDebug
-                                                                   : havre::log::Level::kQuiet);
+  havre::log::init(
+      "havre", debug && std::strcmp(debug, "1") == 0 ? havre::log::Level::kDebug : havre::log::Level::kQuiet);
   // The footer is one pread away; the manifest says whether arguments are ours (args: passthrough).
   auto app = havre::runtime::open_self();
   const bool passthrough = app && app->manifest && app->manifest->args == "passthrough";
@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     }
     case Options::Command::kMount: {
       if (!app) return report(app.error());
-      if (auto ok = havre::runtime::mount_for_inspection(*app, opts->directory); !ok) return report(ok.error());
+      if (auto ok = havre::runtime::mount_for_inspection(*app, opts->directory); !ok)
+        return report(ok.error());
       return 0;
     }
     case Options::Command::kRun:

@@ -18,8 +18,8 @@ Status mount_fs(const std::string& source, const std::string& target, const std:
 Status bind_mount(const std::string& source, const std::string& target, bool read_only) {
   if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     return sys_error("bind " + source + " on " + target);
-  if (read_only &&
-      ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+  if (read_only && ::mount(nullptr, target.c_str(), nullptr,
+                           MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
     return sys_error("remount " + target + " read-only");
   return {};
 }

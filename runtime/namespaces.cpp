@@ -1,5 +1,6 @@
 #include "namespaces.h"
 
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -7,8 +8,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cstring>
 
@@ -60,9 +59,11 @@ std::string user_namespace_error(int err) {
   else if (read_setting("/proc/sys/user/max_user_namespaces") == "0")
     why = "the sysctl user.max_user_namespaces is 0";
   else if (read_setting("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1")
-    why = "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)";
+    why =
+        "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)";
   else
-    why = std::string("the kernel refused (") + std::strerror(err) + "; seccomp or a container runtime may block it)";
+    why = std::string("the kernel refused (") + std::strerror(err) +
+          "; seccomp or a container runtime may block it)";
   return "cannot create a user namespace to run without root: " + why +
          ". Ask an administrator to allow unprivileged user namespaces, or run as root (sudo)";
 }

@@ -140,7 +140,8 @@ Status mount_kernel_filesystems(const std::string& root, bool rootless) {
 }
 
 Status mount_network_files(const std::string& root, const HostRefs& host, NetworkFiles mode) {
-  for (const auto& [file, ref] : {std::pair{"/etc/resolv.conf", &host.resolv_conf}, {"/etc/hosts", &host.hosts}}) {
+  for (const auto& [file, ref] :
+       {std::pair{"/etc/resolv.conf", &host.resolv_conf}, {"/etc/hosts", &host.hosts}}) {
     if (!ref->valid()) continue;
     if (is_symlink(root, file)) {
       // Common in images (resolv.conf -> systemd's stub). Never follow it: replace the link in the
@@ -150,7 +151,8 @@ Status mount_network_files(const std::string& root, const HostRefs& host, Networ
     }
     if (mode == NetworkFiles::kKeepImage && !exists(root + file)) continue;
     if (auto ok = ensure_mountpoint(root, file, true); !ok) return ok;
-    if (auto ok = bind_mount(fd_path(*ref), root + file, true); !ok) return ok.error().wrap(std::string("host ") + file);
+    if (auto ok = bind_mount(fd_path(*ref), root + file, true); !ok)
+      return ok.error().wrap(std::string("host ") + file);
   }
   return {};
 }

@@ -5,9 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "base/unique_fd.h"
-
 #include "base/error.h"
+#include "base/unique_fd.h"
 #include "cli.h"
 #include "self.h"
 

@@ -1,20 +1,20 @@
 #include "run.h"
 
-#include <poll.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/stat.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <vector>
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include "base/log.h"
 #include "dev.h"
@@ -126,14 +126,13 @@ void close_fds_except(std::vector<int> keep) {
   if (!host) fail(host.error());
   auto stage = mount_staging_area();
   if (!stage) fail(stage.error());
-  auto root = spec.image ? mount_root(*spec.image, opts, *host, *stage)
-                         : mount_directory_root(*host, *stage);
+  auto root = spec.image ? mount_root(*spec.image, opts, *host, *stage) : mount_directory_root(*host, *stage);
   if (!root) fail(root.error());
   // 5. Kernel filesystems, /dev, host network files and volumes inside the new root.
   log::debug("5. kernel filesystems, /dev, files, volumes");
   if (auto ok = mount_kernel_filesystems(*root, opts.rootless); !ok) fail(ok.error());
   if (auto ok = mount_dev(*root, opts.rootless); !ok) fail(ok.error());
-  const NetworkFiles net_files = !spec.image     ? NetworkFiles::kCreate
+  const NetworkFiles net_files = !spec.image      ? NetworkFiles::kCreate
                                  : opts.read_only ? NetworkFiles::kKeepImage
                                                   : NetworkFiles::kReplaceSymlinks;
   if (!opts.net_none)
@@ -279,14 +278,18 @@ Result<int> run_container(const ContainerSpec& requested) {
     if (pfds[1].revents) {
       char buf[4096];
       const ssize_t r = ::read(report_read.get(), buf, sizeof buf);
-      if (r > 0) setup_error.append(buf, static_cast<size_t>(r));
-      else setup_done = true;
+      if (r > 0)
+        setup_error.append(buf, static_cast<size_t>(r));
+      else
+        setup_done = true;
     }
     if (pfds[2].revents) {
       char buf[16384];
       const ssize_t r = ::read(output_read.get(), buf, sizeof buf);
-      if (r > 0) spec.output(std::string_view(buf, static_cast<size_t>(r)));
-      else if (r == 0) output_read.reset();
+      if (r > 0)
+        spec.output(std::string_view(buf, static_cast<size_t>(r)));
+      else if (r == 0)
+        output_read.reset();
     }
     if (pfds[3].revents) {
       // The init's pty: from now on the user's terminal is raw and relayed.

@@ -12,7 +12,6 @@ namespace havre::runtime {
 
 namespace {
 
-
 constexpr std::size_t kScanChunk = 4 << 20;
 // A manifest is a few KiB; refuse to read absurd ones into memory.
 constexpr std::uint64_t kMaxManifest = 16 << 20;
@@ -31,7 +30,8 @@ Status locate_by_footer(Appliance& a) {
   if (sb->bytes_used > f->image_size) return error("footer: image size is smaller than the SquashFS image");
   if (f->manifest_size > kMaxManifest) return error("footer: manifest is implausibly large");
   std::string text(f->manifest_size, '\0');
-  if (auto ok = pread_exact(a.fd.get(), std::as_writable_bytes(std::span(text)), f->manifest_offset, a.path); !ok)
+  if (auto ok = pread_exact(a.fd.get(), std::as_writable_bytes(std::span(text)), f->manifest_offset, a.path);
+      !ok)
     return ok.error();
   if (sha256(std::as_bytes(std::span(text))) != f->manifest_sha256)
     return error("manifest does not match its sha256 in the footer");
@@ -99,8 +99,8 @@ Result<Appliance> open_appliance_as(const std::string& open_path, const std::str
 }  // namespace
 
 Result<std::pair<std::uint64_t, squashfs::Superblock>> scan_for_image(int fd, const std::string& path,
-                                                                     std::uint64_t start,
-                                                                     std::uint64_t file_size) {
+                                                                      std::uint64_t start,
+                                                                      std::uint64_t file_size) {
   constexpr std::string_view kMagic("hsqs", 4);
   std::vector<std::byte> buf(kScanChunk);
   std::uint64_t pos = start;
@@ -133,6 +133,5 @@ Result<Appliance> open_self() {
 }
 
 Result<Appliance> open_appliance(const std::string& path) { return open_appliance_as(path, path); }
-
 
 }  // namespace havre::runtime

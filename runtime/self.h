@@ -20,15 +20,15 @@ struct Appliance {
   UniqueFd fd;  // O_RDONLY|O_CLOEXEC
   std::uint64_t file_size = 0;
   LocatedBy located_by = LocatedBy::kFooter;
-  std::string footer_problem;             // why the footer was not used (scan only)
-  std::optional<footer::Footer> footer;   // present when located by footer
+  std::string footer_problem;            // why the footer was not used (scan only)
+  std::optional<footer::Footer> footer;  // present when located by footer
   std::uint64_t image_offset = 0;
-  std::uint64_t image_size = 0;           // footer: padded region; scan: superblock bytes_used
+  std::uint64_t image_size = 0;  // footer: padded region; scan: superblock bytes_used
   squashfs::Superblock superblock;
   std::uint64_t manifest_offset = 0;
   std::uint64_t manifest_size = 0;
   std::optional<manifest::Manifest> manifest;
-  std::string manifest_problem;           // why there is no manifest
+  std::string manifest_problem;  // why there is no manifest
 };
 
 /// Opens an appliance and locates its image: one pread of the footer, then the superblock and manifest
@@ -39,7 +39,7 @@ Result<Appliance> open_self();
 
 /// Scans fd from `start` in large reads for the first offset holding a valid SquashFS superblock.
 Result<std::pair<std::uint64_t, squashfs::Superblock>> scan_for_image(int fd, const std::string& path,
-                                                                     std::uint64_t start,
-                                                                     std::uint64_t file_size);
+                                                                      std::uint64_t start,
+                                                                      std::uint64_t file_size);
 
 }  // namespace havre::runtime

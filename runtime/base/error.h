@@ -19,9 +19,7 @@ struct Error {
     context = outer + ": " + context;
     return *this;
   }
-  std::string message() const {
-    return errnum != 0 ? context + ": " + std::strerror(errnum) : context;
-  }
+  std::string message() const { return errnum != 0 ? context + ": " + std::strerror(errnum) : context; }
 };
 
 /// Call right after the failing syscall, before anything else can touch errno.

@@ -5,8 +5,7 @@
 
 namespace havre {
 
-Result<size_t> pread_some(int fd, std::span<std::byte> buf, std::uint64_t offset,
-                          const std::string& path) {
+Result<size_t> pread_some(int fd, std::span<std::byte> buf, std::uint64_t offset, const std::string& path) {
   size_t done = 0;
   while (done < buf.size()) {
     ssize_t n = ::pread(fd, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
@@ -24,9 +23,8 @@ Status pread_exact(int fd, std::span<std::byte> buf, std::uint64_t offset, const
   auto n = pread_some(fd, buf, offset, path);
   if (!n) return n.error();
   if (*n != buf.size())
-    return error("read " + path + ": file ends at " + std::to_string(offset + *n) +
-                 ", expected " + std::to_string(buf.size()) + " bytes at offset " +
-                 std::to_string(offset));
+    return error("read " + path + ": file ends at " + std::to_string(offset + *n) + ", expected " +
+                 std::to_string(buf.size()) + " bytes at offset " + std::to_string(offset));
   return {};
 }
 

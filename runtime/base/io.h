@@ -13,8 +13,7 @@ namespace havre {
 /// Reads exactly buf.size() bytes at offset; a short file is an error.
 Status pread_exact(int fd, std::span<std::byte> buf, std::uint64_t offset, const std::string& path);
 /// Reads up to buf.size() bytes at offset; returns how many (less only at end of file).
-Result<size_t> pread_some(int fd, std::span<std::byte> buf, std::uint64_t offset,
-                          const std::string& path);
+Result<size_t> pread_some(int fd, std::span<std::byte> buf, std::uint64_t offset, const std::string& path);
 Status write_all(int fd, std::span<const std::byte> buf, const std::string& path);
 /// Size of the open file (fstat).
 Result<std::uint64_t> file_size(int fd, const std::string& path);

@@ -9,9 +9,7 @@ namespace havre {
 
 static_assert(sizeof(crypto_hash_sha256_state) <= 128);
 
-Sha256::Sha256() {
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
-}
+Sha256::Sha256() { crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_)); }
 
 void Sha256::update(std::span<const std::byte> data) {
   crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
@@ -30,8 +28,7 @@ Digest sha256(std::span<const std::byte> data) {
   return h.finish();
 }
 
-Result<Digest> sha256_fd_range(int fd, std::uint64_t offset, std::uint64_t size,
-                               const std::string& path) {
+Result<Digest> sha256_fd_range(int fd, std::uint64_t offset, std::uint64_t size, const std::string& path) {
   Sha256 h;
   std::vector<std::byte> buf(1 << 20);
   while (size > 0) {
@@ -61,7 +58,8 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
 }
 
 Result<Digest> digest_from_hex(const std::string& hex) {
-  if (hex.size() != 64) return error("expected 64 hex digits, got " + std::to_string(hex.size()) + " characters");
+  if (hex.size() != 64)
+    return error("expected 64 hex digits, got " + std::to_string(hex.size()) + " characters");
   Digest out{};
   auto nibble = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';

@@ -26,8 +26,7 @@ class Sha256 {
 Digest sha256(std::span<const std::byte> data);
 
 /// Hashes `size` bytes of fd starting at `offset` (pread, large buffers).
-Result<Digest> sha256_fd_range(int fd, std::uint64_t offset, std::uint64_t size,
-                               const std::string& path);
+Result<Digest> sha256_fd_range(int fd, std::uint64_t offset, std::uint64_t size, const std::string& path);
 
 std::string to_hex(std::span<const std::uint8_t> bytes);
 /// Parses exactly 64 lowercase or uppercase hex digits.

@@ -17,8 +17,7 @@ inline T load_le(std::span<const std::byte> bytes, size_t at) {
 
 template <typename T>
 inline void store_le(std::span<std::byte> bytes, size_t at, T value) {
-  for (size_t i = 0; i < sizeof(T); ++i)
-    bytes[at + i] = static_cast<std::byte>((value >> (8 * i)) & 0xff);
+  for (size_t i = 0; i < sizeof(T); ++i) bytes[at + i] = static_cast<std::byte>((value >> (8 * i)) & 0xff);
 }
 
 }  // namespace havre

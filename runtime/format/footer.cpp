@@ -37,8 +37,8 @@ std::array<std::byte, kSize> encode(const Footer& f) {
 
 Result<Footer> decode(std::span<const std::byte> tail) {
   if (tail.size() < kSize)
-    return error("footer: truncated (" + std::to_string(tail.size()) + " of " +
-                 std::to_string(kSize) + " bytes)");
+    return error("footer: truncated (" + std::to_string(tail.size()) + " of " + std::to_string(kSize) +
+                 " bytes)");
   std::span<const std::byte> b = tail.last(kSize);
   if (std::memcmp(&b[kMagicAt], kMagic.data(), kMagic.size()) != 0) return error("footer: bad magic");
   if (load_le<std::uint64_t>(b, kChecksumAt) != checksum(b)) return error("footer: bad checksum");
@@ -70,8 +70,8 @@ Result<Footer> decode_for_file(std::span<const std::byte> tail, std::uint64_t fi
                  " is not a positive multiple of " + std::to_string(kImageAlignment));
   if (f->image_size == 0 || f->image_offset > footer_at || f->image_size > footer_at - f->image_offset)
     return error("footer: image (offset " + std::to_string(f->image_offset) + ", size " +
-                 std::to_string(f->image_size) + ") lies outside the file (" +
-                 std::to_string(file_size) + " bytes)");
+                 std::to_string(f->image_size) + ") lies outside the file (" + std::to_string(file_size) +
+                 " bytes)");
   if (f->image_size % kImageAlignment != 0)
     return error("footer: image size " + std::to_string(f->image_size) + " is not a multiple of " +
                  std::to_string(kImageAlignment));

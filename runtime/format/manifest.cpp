@@ -59,9 +59,12 @@ Status get_map(const json& obj, const char* key, std::map<std::string, std::stri
 Result<Manifest> from_value(const json& v) {
   if (!v.is_object()) return error("manifest: not a JSON object");
   Manifest m;
-  for (auto [key, field] : {std::pair{"name", &m.name}, {"version", &m.version},
-                            {"workdir", &m.workdir}, {"hostname", &m.hostname},
-                            {"args", &m.args}, {"user", &m.user}})
+  for (auto [key, field] : {std::pair{"name", &m.name},
+                            {"version", &m.version},
+                            {"workdir", &m.workdir},
+                            {"hostname", &m.hostname},
+                            {"args", &m.args},
+                            {"user", &m.user}})
     if (auto ok = get_string(v, key, *field); !ok) return ok.error();
   for (auto [key, field] : {std::pair{"entrypoint", &m.entrypoint}, {"cmd", &m.cmd}})
     if (auto ok = get_strings(v, key, *field); !ok) return ok.error();
@@ -77,8 +80,8 @@ Result<Manifest> from_value(const json& v) {
       for (const json& e : b["bases"]) {
         if (!e.is_object()) return error("manifest: 'build.bases' holds a non-object");
         Base base;
-        for (auto [key, field] : {std::pair{"kind", &base.kind}, {"source", &base.source},
-                                  {"sha256", &base.sha256}})
+        for (auto [key, field] :
+             {std::pair{"kind", &base.kind}, {"source", &base.source}, {"sha256", &base.sha256}})
           if (auto ok = get_string(e, key, *field); !ok) return ok.error();
         m.build.bases.push_back(std::move(base));
       }

@@ -6,13 +6,20 @@ namespace havre::squashfs {
 
 std::string compression_name(std::uint16_t id) {
   switch (id) {
-    case 1: return "gzip";
-    case 2: return "lzma";
-    case 3: return "lzo";
-    case 4: return "xz";
-    case 5: return "lz4";
-    case 6: return "zstd";
-    default: return "";
+    case 1:
+      return "gzip";
+    case 2:
+      return "lzma";
+    case 3:
+      return "lzo";
+    case 4:
+      return "xz";
+    case 5:
+      return "lz4";
+    case 6:
+      return "zstd";
+    default:
+      return "";
   }
 }
 
@@ -30,8 +37,8 @@ Result<Superblock> parse(std::span<const std::byte> b, std::uint64_t offset, std
   sb.bytes_used = load_le<std::uint64_t>(b, 40);
 
   if (sb.major != 4 || sb.minor != 0)
-    return error("squashfs superblock: version " + std::to_string(sb.major) + "." +
-                 std::to_string(sb.minor) + ", expected 4.0");
+    return error("squashfs superblock: version " + std::to_string(sb.major) + "." + std::to_string(sb.minor) +
+                 ", expected 4.0");
   const std::uint32_t bs = sb.block_size;
   if (bs < 4096 || bs > (1u << 20) || (bs & (bs - 1)) != 0 || block_log < 12 || block_log > 20 ||
       (1u << block_log) != bs)

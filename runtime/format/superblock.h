@@ -28,7 +28,6 @@ std::string compression_name(std::uint16_t id);
 /// Parses and validates a superblock found at `offset` of a file of `file_size` bytes:
 /// magic, version 4.0, power-of-two block size 4K..1M matching block_log, a known compressor,
 /// table offsets inside bytes_used, and bytes_used inside the file.
-Result<Superblock> parse(std::span<const std::byte> bytes, std::uint64_t offset,
-                         std::uint64_t file_size);
+Result<Superblock> parse(std::span<const std::byte> bytes, std::uint64_t offset, std::uint64_t file_size);
 
 }  // namespace havre::squashfs

@@ -150,7 +150,8 @@ TEST_CASE("recipe: unknown keys are named with file:line:column") {
   }
   SUBCASE("in base") {
     CHECK(rejection("base:\n  docker: x\n") ==
-          "dir/r.yaml:2:3: base.docker: unknown key (expected one of: alpine, debootstrap, directory, tarball)");
+          "dir/r.yaml:2:3: base.docker: unknown key (expected one of: alpine, debootstrap, directory, "
+          "tarball)");
   }
   SUBCASE("in squashfs, in a flow mapping") {
     CHECK(rejection(std::string(kMinimal) + "squashfs: {compression: xz, speed: 3}\n") ==
