@@ -8,7 +8,7 @@ CliOptions parse_args(int argc, char** argv) {
   CliOptions o;
   CLI::App app{
       "havre-pack: turn a YAML recipe into a single-file Linux appliance.\n"
-      "Usage: havre-pack RECIPE -o OUT | havre-pack cache add FILE..."};
+      "Usage: havre-pack RECIPE -o OUT [OPTIONS] | havre-pack cache add FILE... | cache list | cache prune"};
   app.name("havre-pack");
   app.add_option("recipe", o.pack.recipe, "The YAML recipe to build");
   app.add_option("-o,--output", o.pack.output, "Where to write the appliance");
@@ -23,7 +23,8 @@ CliOptions parse_args(int argc, char** argv) {
   bool version = false;
   app.add_flag("--version", version, "Print the version");
 
-  CLI::App* cache = app.add_subcommand("cache", "Manage the download cache");
+  CLI::App* cache =
+      app.add_subcommand("cache", "Manage the cache of downloads, debootstrap trees and images");
   cache->add_option("--cache-dir", o.pack.cache_dir, "Download cache (default: $XDG_CACHE_HOME/havre)");
   CLI::App* add =
       cache->add_subcommand("add", "Copy files into the cache under their sha256 (air-gapped builds)");

@@ -18,6 +18,9 @@ constexpr const char* kDescription =
     "  ./app extract DIR           unpack the image into DIR (no root, no mount)\n"
     "  ./app mount DIR             mount the image read-only on DIR until interrupted\n"
     "  ./app version | help\n\n"
+    "Options of run and shell (./app run --help): -e K=V, --env-file F, -v HOST:CTR[:ro], -w DIR,\n"
+    "--hostname NAME, --read-only, --persist DIR, --net host|none, --user UID[:GID], --rootless.\n"
+    "Without root, runs use a user namespace and FUSE; HAVRE_DEBUG=1 traces the setup steps.\n\n"
     "Exit status: the command's own, 125 if havre failed, 126 if CMD is not executable,\n"
     "127 if CMD is not found, 128+N if CMD was killed by signal N.";
 
