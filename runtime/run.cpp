@@ -174,102 +174,85 @@ class SignalMaskGuard {
 
 }  // namespace
 
-Result<int> run_container(const ContainerSpec& requested) {
-  // Without root, the container gets a user namespace and the image comes over FUSE.
-  ContainerSpec spec = requested;
-  spec.opts.rootless = spec.opts.rootless || ::geteuid() != 0;
-  spec.exec.in_user_namespace = spec.opts.rootless;
-  if (spec.opts.rootless && !spec.image) return error("a directory root needs root (havre-pack's run steps)");
-  if (auto ok = check_host_inputs(spec.opts); !ok) return ok.error();
+namespace {
 
-  // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
-  SignalMaskGuard mask_guard;
-  auto sigfd = block_into_signalfd();
-  if (!sigfd) return sigfd.error();
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
-  UniqueFd report_read(fds[0]), report_write(fds[1]);
-  if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
-  UniqueFd alive_read(fds[0]), alive_write(fds[1]);
-  UniqueFd maps_read, maps_write;
-  if (spec.opts.rootless) {
-    if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
-    maps_read.reset(fds[0]);
-    maps_write.reset(fds[1]);
-  }
-  UniqueFd pty_parent, pty_child;
-  if (spec.tty) {
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) return sys_error("socketpair");
-    pty_parent.reset(fds[0]);
-    pty_child.reset(fds[1]);
-  }
-  UniqueFd output_read, output_write;
-  if (spec.output) {
-    if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
-    output_read.reset(fds[0]);
-    output_write.reset(fds[1]);
-  }
+// The pipes and sockets between the outer runtime and the container's init; each end is closed in
+// the process that does not use it right after clone().
+struct Channels {
+  UniqueFd report_read, report_write;  // init -> outer: setup error text; EOF = setup done
+  UniqueFd alive_read, alive_write;    // outer keeps the write end: the init sees us die (step 1)
+  UniqueFd maps_read, maps_write;      // outer -> init: id maps written (rootless)
+  UniqueFd pty_parent, pty_child;      // init -> outer: the pty master (with a terminal)
+  UniqueFd output_read, output_write;  // the command's stdout+stderr (when captured)
 
-  log::debug("cloning the container's init");
-  auto pid = clone_into_namespaces(container_clone_flags(spec.opts.net_none, spec.opts.rootless));
-  if (!pid) {
-    if (spec.opts.rootless) return error(user_namespace_error(pid.error().errnum));
-    return pid.error();
+  static Result<Channels> make(bool rootless, bool tty, bool output) {
+    Channels c;
+    auto pipe = [](UniqueFd& r, UniqueFd& w) -> Status {
+      int fds[2];
+      if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe");
+      r.reset(fds[0]);
+      w.reset(fds[1]);
+      return {};
+    };
+    if (auto ok = pipe(c.report_read, c.report_write); !ok) return ok.error();
+    if (auto ok = pipe(c.alive_read, c.alive_write); !ok) return ok.error();
+    if (rootless)
+      if (auto ok = pipe(c.maps_read, c.maps_write); !ok) return ok.error();
+    if (output)
+      if (auto ok = pipe(c.output_read, c.output_write); !ok) return ok.error();
+    if (tty) {
+      int fds[2];
+      if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) return sys_error("socketpair");
+      c.pty_parent.reset(fds[0]);
+      c.pty_child.reset(fds[1]);
+    }
+    return c;
   }
-  if (*pid == 0) {
+  void keep_parent_ends() {
+    report_write.reset();
+    alive_read.reset();
+    maps_read.reset();
+    pty_child.reset();
+    output_write.reset();
+  }
+  void keep_child_ends() {
     report_read.reset();
     alive_write.reset();
-    output_read.reset();
     maps_write.reset();
     pty_parent.reset();
-    sigfd->reset();
-    container_main(spec, std::move(report_write), std::move(alive_read), std::move(output_write),
-                   std::move(maps_read), std::move(pty_child));
+    output_read.reset();
   }
-  report_write.reset();
-  alive_read.reset();
-  output_write.reset();
-  maps_read.reset();
-  pty_child.reset();
-  if (spec.opts.rootless) {
-    // The caller is root inside (the init needs that to build the root); --user is applied to the
-    // command alone, in a nested user namespace (exec.cpp).
-    auto mapped = write_id_maps(*pid, 0, 0, ::getuid(), ::getgid());
-    if (!mapped) {
-      ::kill(*pid, SIGKILL);
-      ::waitpid(*pid, nullptr, 0);
-      return mapped.error().wrap("user namespace id maps");
-    }
-    const char go = 1;
-    if (::write(maps_write.get(), &go, 1) != 1) return sys_error("start the container");
-    maps_write.reset();
-  }
+};
 
-  // Relay signals to the init until it exits; collect a setup error if it reports one, the command's
-  // output if the caller asked for it, and with a pty, the bytes between it and the user's terminal.
+// Copies what `from` has to `to`; false at the end of input (or on an error of either side).
+bool relay(int from, int to) {
+  char buf[16384];
+  const ssize_t n = ::read(from, buf, sizeof buf);
+  if (n <= 0) return n < 0 && errno == EINTR;
+  for (ssize_t done = 0; done < n;) {
+    const ssize_t w = ::write(to, buf + done, static_cast<size_t>(n - done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return false;
+    done += w;
+  }
+  return true;
+}
+
+// The outer runtime while the container runs: relays signals to the init until it exits, and
+// collects a setup error if it reports one, the command's output if the caller asked for it, and,
+// with a pty, the bytes between it and the user's terminal. Returns the command's status.
+Result<int> supervise(pid_t init, Channels& ch, int sigfd, const ContainerSpec& spec) {
   std::string setup_error;
   bool setup_done = false;
   int interrupted_by = 0;
   UniqueFd pty_master;
-  std::optional<RawTerminal> raw_terminal;
+  std::optional<RawTerminal> raw_terminal;  // restores the user's terminal on every return
   bool stdin_open = spec.tty;
-  auto relay = [](int from, int to) -> bool {  // false at end of input
-    char buf[16384];
-    const ssize_t n = ::read(from, buf, sizeof buf);
-    if (n <= 0) return n < 0 && errno == EINTR;
-    for (ssize_t done = 0; done < n;) {
-      const ssize_t w = ::write(to, buf + done, static_cast<size_t>(n - done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return false;
-      done += w;
-    }
-    return true;
-  };
   for (;;) {
-    struct pollfd pfds[6] = {{sigfd->get(), POLLIN, 0},
-                             {setup_done ? -1 : report_read.get(), POLLIN, 0},
-                             {output_read.valid() ? output_read.get() : -1, POLLIN, 0},
-                             {pty_parent.valid() ? pty_parent.get() : -1, POLLIN, 0},
+    struct pollfd pfds[6] = {{sigfd, POLLIN, 0},
+                             {setup_done ? -1 : ch.report_read.get(), POLLIN, 0},
+                             {ch.output_read.valid() ? ch.output_read.get() : -1, POLLIN, 0},
+                             {ch.pty_parent.valid() ? ch.pty_parent.get() : -1, POLLIN, 0},
                              {pty_master.valid() ? pty_master.get() : -1, POLLIN, 0},
                              {pty_master.valid() && stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
     const int n = ::poll(pfds, 6, -1);
@@ -277,7 +260,7 @@ Result<int> run_container(const ContainerSpec& requested) {
     if (n < 0) return sys_error("poll");
     if (pfds[1].revents) {
       char buf[4096];
-      const ssize_t r = ::read(report_read.get(), buf, sizeof buf);
+      const ssize_t r = ::read(ch.report_read.get(), buf, sizeof buf);
       if (r > 0)
         setup_error.append(buf, static_cast<size_t>(r));
       else
@@ -285,16 +268,16 @@ Result<int> run_container(const ContainerSpec& requested) {
     }
     if (pfds[2].revents) {
       char buf[16384];
-      const ssize_t r = ::read(output_read.get(), buf, sizeof buf);
+      const ssize_t r = ::read(ch.output_read.get(), buf, sizeof buf);
       if (r > 0)
         spec.output(std::string_view(buf, static_cast<size_t>(r)));
       else if (r == 0)
-        output_read.reset();
+        ch.output_read.reset();
     }
     if (pfds[3].revents) {
       // The init's pty: from now on the user's terminal is raw and relayed.
-      auto master = receive_fd(pty_parent.get());
-      pty_parent.reset();
+      auto master = receive_fd(ch.pty_parent.get());
+      ch.pty_parent.reset();
       if (master) {
         pty_master = std::move(*master);
         copy_window_size(STDIN_FILENO, pty_master.get());
@@ -306,18 +289,17 @@ Result<int> run_container(const ContainerSpec& requested) {
     if (pfds[5].revents && !relay(STDIN_FILENO, pty_master.get())) stdin_open = false;
     if (!pfds[0].revents) continue;
     signalfd_siginfo info{};
-    if (::read(sigfd->get(), &info, sizeof info) != sizeof info) continue;
+    if (::read(sigfd, &info, sizeof info) != sizeof info) continue;
     if (info.ssi_signo == SIGCHLD) {
       int status = 0;
-      const pid_t r = ::waitpid(*pid, &status, WNOHANG);
-      if (r != *pid) continue;
+      if (::waitpid(init, &status, WNOHANG) != init) continue;
       log::debug("the container's init exited");
-      // Drain what was written just before the init exited.
+      // Drain what was written just before the init exited (its writers are all gone now).
       char buf[16384];
       ssize_t got;
-      while (!setup_done && (got = ::read(report_read.get(), buf, sizeof buf)) > 0)
+      while (!setup_done && (got = ::read(ch.report_read.get(), buf, sizeof buf)) > 0)
         setup_error.append(buf, static_cast<size_t>(got));
-      while (output_read.valid() && (got = ::read(output_read.get(), buf, sizeof buf)) > 0)
+      while (ch.output_read.valid() && (got = ::read(ch.output_read.get(), buf, sizeof buf)) > 0)
         spec.output(std::string_view(buf, static_cast<size_t>(got)));
       if (pty_master.valid()) {
         ::fcntl(pty_master.get(), F_SETFL, O_NONBLOCK);
@@ -333,13 +315,59 @@ Result<int> run_container(const ContainerSpec& requested) {
     } else if (!setup_done) {
       // Interrupted while setting up: there is no command to pass the signal to yet.
       interrupted_by = static_cast<int>(info.ssi_signo);
-      ::kill(*pid, SIGKILL);
+      ::kill(init, SIGKILL);
     } else if (!from_terminal(info) || spec.tty) {
       // Without a pty of its own the command shares our process group, so the terminal's signals
       // reached the init (and the command) directly.
-      ::kill(*pid, static_cast<int>(info.ssi_signo));
+      ::kill(init, static_cast<int>(info.ssi_signo));
     }
   }
+}
+
+}  // namespace
+
+Result<int> run_container(const ContainerSpec& requested) {
+  // Without root, the container gets a user namespace and the image comes over FUSE.
+  ContainerSpec spec = requested;
+  spec.opts.rootless = spec.opts.rootless || ::geteuid() != 0;
+  spec.exec.in_user_namespace = spec.opts.rootless;
+  if (spec.opts.rootless && !spec.image) return error("a directory root needs root (havre-pack's run steps)");
+  if (auto ok = check_host_inputs(spec.opts); !ok) return ok.error();
+
+  // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
+  SignalMaskGuard mask_guard;
+  auto sigfd = block_into_signalfd();
+  if (!sigfd) return sigfd.error();
+  auto ch = Channels::make(spec.opts.rootless, spec.tty, static_cast<bool>(spec.output));
+  if (!ch) return ch.error();
+
+  log::debug("cloning the container's init");
+  auto pid = clone_into_namespaces(container_clone_flags(spec.opts.net_none, spec.opts.rootless));
+  if (!pid) {
+    if (spec.opts.rootless) return error(user_namespace_error(pid.error().errnum));
+    return pid.error();
+  }
+  if (*pid == 0) {
+    ch->keep_child_ends();
+    sigfd->reset();
+    container_main(spec, std::move(ch->report_write), std::move(ch->alive_read), std::move(ch->output_write),
+                   std::move(ch->maps_read), std::move(ch->pty_child));
+  }
+  ch->keep_parent_ends();
+  if (spec.opts.rootless) {
+    // The caller is root inside (the init needs that to build the root); --user is applied to the
+    // command alone, in a nested user namespace (exec.cpp).
+    auto mapped = write_id_maps(*pid, 0, 0, ::getuid(), ::getgid());
+    if (!mapped) {
+      ::kill(*pid, SIGKILL);
+      ::waitpid(*pid, nullptr, 0);
+      return mapped.error().wrap("user namespace id maps");
+    }
+    const char go = 1;
+    if (::write(ch->maps_write.get(), &go, 1) != 1) return sys_error("start the container");
+    ch->maps_write.reset();
+  }
+  return supervise(*pid, *ch, sigfd->get(), spec);
 }
 
 Result<int> run(const Appliance& app, const RunOptions& opts) {
