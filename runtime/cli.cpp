@@ -19,7 +19,8 @@ constexpr const char* kDescription =
     "  ./app mount DIR             mount the image read-only on DIR until interrupted\n"
     "  ./app version | help\n\n"
     "Options of run and shell (./app run --help): -e K=V, --env-file F, -v HOST:CTR[:ro], -w DIR,\n"
-    "--hostname NAME, --read-only, --persist DIR, --net host|none, --user UID[:GID], --rootless.\n"
+    "--hostname NAME, --read-only, --persist DIR, --net host|none, --user UID[:GID], --rootless,\n"
+    "--cap-add CAP, --cap-drop CAP, --seccomp unconfined.\n"
     "Without root, runs use a user namespace and FUSE; HAVRE_DEBUG=1 traces the setup steps.\n\n"
     "Exit status: the command's own, 125 if havre failed, 126 if CMD is not executable,\n"
     "127 if CMD is not found, 128+N if CMD was killed by signal N.";
@@ -46,8 +47,16 @@ Status read_env_file(const std::string& path, std::vector<std::string>& env) {
   return {};
 }
 
-void add_run_options(CLI::App* sub, RunOptions& run, std::vector<std::string>& env_files,
-                     std::vector<std::string>& volumes, std::string& user, std::string& net) {
+struct RawRunOptions {  // what CLI11 fills in; finish_run_options() checks and converts it
+  std::vector<std::string> env_files, volumes, cap_add, cap_drop;
+  std::string user, net = "host", seccomp = "default";
+};
+
+void add_run_options(CLI::App* sub, RunOptions& run, RawRunOptions& raw) {
+  std::vector<std::string>& env_files = raw.env_files;
+  std::vector<std::string>& volumes = raw.volumes;
+  std::string& user = raw.user;
+  std::string& net = raw.net;
   sub->add_option("-e,--env", run.env, "Set an environment variable K=V (repeatable)")
       ->allow_extra_args(false);
   sub->add_option("--env-file", env_files, "Read K=V lines from a file")->allow_extra_args(false);
@@ -63,11 +72,23 @@ void add_run_options(CLI::App* sub, RunOptions& run, std::vector<std::string>& e
   sub->add_flag(
       "--rootless", run.rootless,
       "Run in a user namespace with the image on FUSE, as without root (the default when not root)");
+  sub->add_option("--cap-add", raw.cap_add, "Keep a capability beyond the default set (ALL: every one)")
+      ->allow_extra_args(false);
+  sub->add_option("--cap-drop", raw.cap_drop, "Drop a capability of the default set (ALL: every one)")
+      ->allow_extra_args(false);
+  sub->add_option("--seccomp", raw.seccomp, "default, or unconfined (no system call filter)")
+      ->check(CLI::IsMember({"default", "unconfined"}));
 }
 
-Status finish_run_options(RunOptions& run, const std::vector<std::string>& env_files,
-                          const std::vector<std::string>& volumes, const std::string& user,
-                          const std::string& net) {
+Status finish_run_options(RunOptions& run, const RawRunOptions& raw) {
+  const std::vector<std::string>& env_files = raw.env_files;
+  const std::vector<std::string>& volumes = raw.volumes;
+  const std::string& user = raw.user;
+  const std::string& net = raw.net;
+  auto caps = adjust_capabilities(default_capabilities(), raw.cap_add, raw.cap_drop);
+  if (!caps) return caps.error();
+  run.caps = *caps;
+  run.seccomp = raw.seccomp != "unconfined";
   std::vector<std::string> env;
   for (const std::string& f : env_files)
     if (auto ok = read_env_file(f, env); !ok) return ok;
@@ -144,13 +165,12 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
   app.set_help_flag("-h,--help", "Print this help");
   app.prefix_command();  // `./app ARGS`: the arguments belong to the default command
 
-  std::vector<std::string> env_files, volumes;
-  std::string user, net = "host";
+  RawRunOptions raw;
   CLI::App* run = app.add_subcommand("run", "Run a command inside the image");
-  add_run_options(run, opts.run, env_files, volumes, user, net);
+  add_run_options(run, opts.run, raw);
   run->prefix_command();  // the first non-option starts CMD; the rest is CMD's
   CLI::App* shell = app.add_subcommand("shell", "Interactive login shell inside the image");
-  add_run_options(shell, opts.run, env_files, volumes, user, net);
+  add_run_options(shell, opts.run, raw);
   CLI::App* info = app.add_subcommand("info", "Print where the image is and the manifest");
   info->add_flag("--json", opts.json, "Machine-readable output");
   CLI::App* extract =
@@ -186,7 +206,7 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
   } else if (mount->parsed()) {
     opts.command = Options::Command::kMount;
   } else if (run->parsed() || shell->parsed()) {
-    if (auto ok = finish_run_options(opts.run, env_files, volumes, user, net); !ok) return ok.error();
+    if (auto ok = finish_run_options(opts.run, raw); !ok) return ok.error();
     if (shell->parsed()) {
       opts.run.login_shell = true;
     } else {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "caps.h"
 
 namespace havre::runtime {
 
@@ -17,19 +18,21 @@ struct Bind {
 
 /// Everything `run` needs besides the appliance itself.
 struct RunOptions {
-  std::vector<std::string> command;   // empty: the manifest's entrypoint + cmd
-  bool command_replaces_cmd = false;  // `./app ARGS`: ARGS replace cmd, entrypoint stays (Docker)
-  bool login_shell = false;           // `./app shell`
-  std::vector<std::string> env;       // -e K=V, in order (after --env-file lines)
-  std::vector<Bind> binds;            // -v
-  std::string workdir;                // -w
-  std::string hostname;               // --hostname
-  bool read_only = false;             // --read-only: no writable layer
-  std::string persist_dir;            // --persist: writable layer kept here
-  bool net_none = false;              // --net none
-  std::optional<unsigned> uid, gid;   // --user UID[:GID]
-  bool rootless = false;              // --rootless (implied when not root): user namespace + FUSE
-  std::string extracted_root;         // rootless without FUSE: the image extracted here (extract.h)
+  std::vector<std::string> command;      // empty: the manifest's entrypoint + cmd
+  bool command_replaces_cmd = false;     // `./app ARGS`: ARGS replace cmd, entrypoint stays (Docker)
+  bool login_shell = false;              // `./app shell`
+  std::vector<std::string> env;          // -e K=V, in order (after --env-file lines)
+  std::vector<Bind> binds;               // -v
+  std::string workdir;                   // -w
+  std::string hostname;                  // --hostname
+  bool read_only = false;                // --read-only: no writable layer
+  std::string persist_dir;               // --persist: writable layer kept here
+  bool net_none = false;                 // --net none
+  std::optional<unsigned> uid, gid;      // --user UID[:GID]
+  bool rootless = false;                 // --rootless (implied when not root): user namespace + FUSE
+  std::string extracted_root;            // rootless without FUSE: the image extracted here (extract.h)
+  CapSet caps = default_capabilities();  // after --cap-add / --cap-drop
+  bool seccomp = true;                   // --seccomp unconfined: no filter
 };
 
 struct Options {

@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "namespaces.h"
+#include "syscall_filter.h"
 
 namespace havre::runtime {
 namespace {
@@ -80,6 +81,8 @@ ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, con
   for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
 
   spec.workdir = !opts.workdir.empty() ? opts.workdir : !m.workdir.empty() ? m.workdir : "/";
+  spec.caps = opts.caps;
+  spec.seccomp = opts.seccomp;
   return spec;
 }
 
@@ -100,6 +103,9 @@ void exec_command(const ExecSpec& spec) {
     if (fd > 2) ::close(fd);
   }
 
+  // Capabilities and no_new_privs before the identity changes (dropping from the bounding set needs
+  // CAP_SETPCAP, which a setuid to non-root would take away).
+  if (auto ok = restrict_capabilities(spec.caps); !ok) die(125, ok.error().context, ok.error().errnum);
   if (spec.in_user_namespace && spec.uid) {
     // Rootless: only the caller is mapped (to root). --user UID gives the command a user namespace of
     // its own in which the caller is UID, so it keeps the caller's identity without root's powers.
@@ -129,6 +135,9 @@ void exec_command(const ExecSpec& spec) {
 
   log::debug("exec %s", argv.at(0).c_str());
   close_fds_from_3();
+  // The filter goes in last: everything above needed calls it refuses (unshare, for one).
+  if (spec.seccomp)
+    if (auto ok = install_default_seccomp(spec.caps); !ok) die(125, ok.error().context, ok.error().errnum);
   const std::string& name = argv.at(0);
   if (name.find('/') != std::string::npos) {
     ::execve(name.c_str(), cargv.data(), cenv.data());

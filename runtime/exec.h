@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "caps.h"
 #include "cli.h"
 #include "format/manifest.h"
 
@@ -15,9 +16,11 @@ struct ExecSpec {
   std::vector<std::string> env;   // K=V
   std::string workdir = "/";
   std::optional<unsigned> uid, gid;
-  bool login_shell = false;        // resolve argv at exec time: bash if present, else sh
-  bool in_user_namespace = false;  // setgroups() is denied there
-  std::string tty;                 // a pty slave in the container to be the command's terminal, or ""
+  bool login_shell = false;              // resolve argv at exec time: bash if present, else sh
+  bool in_user_namespace = false;        // setgroups() is denied there
+  std::string tty;                       // a pty slave in the container to be the command's terminal, or ""
+  CapSet caps = default_capabilities();  // what the command keeps (every set, bounding included)
+  bool seccomp = true;                   // the default filter (syscall_filter.h); off: --seccomp unconfined
 };
 
 /// Docker's rules: `run CMD` runs CMD; otherwise entrypoint + (args or cmd); with neither, a login

@@ -139,6 +139,40 @@ Status mount_kernel_filesystems(const std::string& root, bool rootless) {
   return {};
 }
 
+Status mask_kernel_paths(const std::string& root) {
+  static const char* const kMasked[] = {"/proc/acpi",
+                                        "/proc/asound",
+                                        "/proc/kcore",
+                                        "/proc/keys",
+                                        "/proc/latency_stats",
+                                        "/proc/timer_list",
+                                        "/proc/timer_stats",
+                                        "/proc/sched_debug",
+                                        "/proc/scsi",
+                                        "/sys/firmware",
+                                        "/sys/devices/virtual/powercap"};
+  static const char* const kReadOnly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                          "/proc/sysrq-trigger"};
+  for (const char* rel : kMasked) {
+    const std::string path = root + rel;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;  // not on this kernel
+    if (S_ISDIR(st.st_mode)) {
+      if (auto ok = mount_fs("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
+          !ok)
+        return ok.error().wrap("mask");
+    } else if (auto ok = bind_mount(root + "/dev/null", path, false); !ok) {
+      return ok.error().wrap("mask");
+    }
+  }
+  for (const char* rel : kReadOnly) {
+    const std::string path = root + rel;
+    if (!exists(path)) continue;
+    if (auto ok = bind_mount(path, path, true); !ok) return ok.error().wrap("read-only path");
+  }
+  return {};
+}
+
 Status mount_network_files(const std::string& root, const HostRefs& host, NetworkFiles mode) {
   for (const auto& [file, ref] :
        {std::pair{"/etc/resolv.conf", &host.resolv_conf}, {"/etc/hosts", &host.hosts}}) {

@@ -46,6 +46,11 @@ enum class NetworkFiles {
   kCreate,          // staged tree (build steps): also create missing files; leave symlinks alone
   kReplaceSymlinks  // writable overlay: also replace a symlink (it is replaced in the upper layer only)
 };
+/// Masked paths (/proc/kcore, /proc/keys, /sys/firmware, ...: our /dev/null over files, an empty
+/// read-only tmpfs over directories) and read-only paths (/proc/sys, /proc/sysrq-trigger, /proc/irq,
+/// /proc/bus, /proc/fs), as runc and Docker do. After /proc, /sys and /dev are mounted.
+Status mask_kernel_paths(const std::string& root);
+
 /// Host /etc/resolv.conf and /etc/hosts, read-only, in host-network mode.
 Status mount_network_files(const std::string& root, const HostRefs& host, NetworkFiles mode);
 

@@ -132,6 +132,7 @@ void close_fds_except(std::vector<int> keep) {
   log::debug("5. kernel filesystems, /dev, files, volumes");
   if (auto ok = mount_kernel_filesystems(*root, opts.rootless); !ok) fail(ok.error());
   if (auto ok = mount_dev(*root, opts.rootless); !ok) fail(ok.error());
+  if (auto ok = mask_kernel_paths(*root); !ok) fail(ok.error());
   const NetworkFiles net_files = !spec.image      ? NetworkFiles::kCreate
                                  : opts.read_only ? NetworkFiles::kKeepImage
                                                   : NetworkFiles::kReplaceSymlinks;
