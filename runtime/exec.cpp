@@ -137,7 +137,7 @@ void exec_command(const ExecSpec& spec) {
   close_fds_from_3();
   // The filter goes in last: everything above needed calls it refuses (unshare, for one).
   if (spec.seccomp)
-    if (auto ok = install_default_seccomp(spec.caps); !ok) die(125, ok.error().context, ok.error().errnum);
+    if (auto ok = load_filter(spec.seccomp_filter); !ok) die(125, ok.error().context, ok.error().errnum);
   const std::string& name = argv.at(0);
   if (name.find('/') != std::string::npos) {
     ::execve(name.c_str(), cargv.data(), cenv.data());

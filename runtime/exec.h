@@ -21,6 +21,7 @@ struct ExecSpec {
   std::string tty;                       // a pty slave in the container to be the command's terminal, or ""
   CapSet caps = default_capabilities();  // what the command keeps (every set, bounding included)
   bool seccomp = true;                   // the default filter (syscall_filter.h); off: --seccomp unconfined
+  std::string seccomp_filter;            // its compiled BPF, handed in by the outer runtime
 };
 
 /// Docker's rules: `run CMD` runs CMD; otherwise entrypoint + (args or cmd); with neither, a login

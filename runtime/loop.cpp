@@ -48,7 +48,7 @@ Result<LoopDevice> LoopDevice::attach(int backing, std::uint64_t offset, std::ui
   config.fd = static_cast<__u32>(backing);
   config.info.lo_offset = offset;
   config.info.lo_sizelimit = size;
-  config.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR | (getenv("NODIO") ? 0 : LO_FLAGS_DIRECT_IO);
+  config.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR | LO_FLAGS_DIRECT_IO;
   std::strncpy(reinterpret_cast<char*>(config.info.lo_file_name), backing_name.c_str(), LO_NAME_SIZE - 1);
 
   int last_err = 0;

@@ -25,6 +25,7 @@
 #include "namespaces.h"
 #include "rootfs.h"
 #include "signals.h"
+#include "syscall_filter.h"
 #include "terminal.h"
 
 namespace havre::runtime {
@@ -77,7 +78,7 @@ void close_fds_except(std::vector<int> keep) {
 // The container's init, in the new namespaces. Never returns: ends in run_init() or _exit(125)
 // after writing the error to `report`.
 [[noreturn]] void container_main(const ContainerSpec& spec, UniqueFd report, UniqueFd parent_alive,
-                                 UniqueFd output, UniqueFd maps_ready, UniqueFd pty_socket) {
+                                 UniqueFd output, UniqueFd maps_ready, UniqueFd pty_socket, UniqueFd filter) {
   auto fail = [&report](Error err) {
     const std::string msg = err.message();
     ssize_t ignored = ::write(report.get(), msg.data(), msg.size());
@@ -89,7 +90,7 @@ void close_fds_except(std::vector<int> keep) {
   // 0. Only what the init needs crosses into the container: every other inherited fd (a caller's
   //    directory fd would be a way out, CVE-2024-21626) is closed now, before anything is mounted.
   close_fds_except({report.get(), parent_alive.get(), output.get(), maps_ready.get(), pty_socket.get(),
-                    spec.image ? spec.image->fd.get() : -1});
+                    filter.get(), spec.image ? spec.image->fd.get() : -1});
 
   // 1. Die with the outer runtime (and so does everything in our PID namespace), even if it died
   //    before this line: its end of `parent_alive` is then already closed.
@@ -158,6 +159,15 @@ void close_fds_except(std::vector<int> keep) {
     exec.tty = pty->second;
     pty_socket.reset();
   }
+  // The seccomp filter the outer runtime compiled meanwhile (the command loads it last).
+  if (filter.valid()) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(filter.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+      if (n > 0) exec.seccomp_filter.append(buf, static_cast<size_t>(n));
+    if (exec.seccomp_filter.empty()) fail(error("no seccomp filter came from the runtime"));
+    filter.reset();
+  }
   // 9. Start the command and serve as its init.
   log::debug("9. starting the command");
   run_init(exec, std::move(report));
@@ -185,8 +195,9 @@ struct Channels {
   UniqueFd maps_read, maps_write;      // outer -> init: id maps written (rootless)
   UniqueFd pty_parent, pty_child;      // init -> outer: the pty master (with a terminal)
   UniqueFd output_read, output_write;  // the command's stdout+stderr (when captured)
+  UniqueFd filter_read, filter_write;  // outer -> init: the compiled seccomp filter (when wanted)
 
-  static Result<Channels> make(bool rootless, bool tty, bool output) {
+  static Result<Channels> make(bool rootless, bool tty, bool output, bool filter) {
     Channels c;
     auto pipe = [](UniqueFd& r, UniqueFd& w) -> Status {
       int fds[2];
@@ -201,6 +212,8 @@ struct Channels {
       if (auto ok = pipe(c.maps_read, c.maps_write); !ok) return ok.error();
     if (output)
       if (auto ok = pipe(c.output_read, c.output_write); !ok) return ok.error();
+    if (filter)
+      if (auto ok = pipe(c.filter_read, c.filter_write); !ok) return ok.error();
     if (tty) {
       int fds[2];
       if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) return sys_error("socketpair");
@@ -215,6 +228,7 @@ struct Channels {
     maps_read.reset();
     pty_child.reset();
     output_write.reset();
+    filter_read.reset();
   }
   void keep_child_ends() {
     report_read.reset();
@@ -222,6 +236,7 @@ struct Channels {
     maps_write.reset();
     pty_parent.reset();
     output_read.reset();
+    filter_write.reset();
   }
 };
 
@@ -339,7 +354,7 @@ Result<int> run_container(const ContainerSpec& requested) {
   SignalMaskGuard mask_guard;
   auto sigfd = block_into_signalfd();
   if (!sigfd) return sigfd.error();
-  auto ch = Channels::make(spec.opts.rootless, spec.tty, static_cast<bool>(spec.output));
+  auto ch = Channels::make(spec.opts.rootless, spec.tty, static_cast<bool>(spec.output), spec.exec.seccomp);
   if (!ch) return ch.error();
 
   log::debug("cloning the container's init");
@@ -352,7 +367,7 @@ Result<int> run_container(const ContainerSpec& requested) {
     ch->keep_child_ends();
     sigfd->reset();
     container_main(spec, std::move(ch->report_write), std::move(ch->alive_read), std::move(ch->output_write),
-                   std::move(ch->maps_read), std::move(ch->pty_child));
+                   std::move(ch->maps_read), std::move(ch->pty_child), std::move(ch->filter_read));
   }
   ch->keep_parent_ends();
   if (spec.opts.rootless) {
@@ -367,6 +382,17 @@ Result<int> run_container(const ContainerSpec& requested) {
     const char go = 1;
     if (::write(ch->maps_write.get(), &go, 1) != 1) return sys_error("start the container");
     ch->maps_write.reset();
+  }
+  // The seccomp filter is compiled here while the init mounts, on the other core.
+  if (ch->filter_write.valid()) {
+    auto filter = compile_default_filter(spec.exec.caps);
+    if (!filter || ::write(ch->filter_write.get(), filter->data(), filter->size()) !=
+                       static_cast<ssize_t>(filter->size())) {
+      ::kill(*pid, SIGKILL);
+      ::waitpid(*pid, nullptr, 0);
+      return filter ? sys_error("hand the seccomp filter to the container") : filter.error();
+    }
+    ch->filter_write.reset();
   }
   return supervise(*pid, *ch, sigfd->get(), spec);
 }

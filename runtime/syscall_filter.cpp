@@ -1,15 +1,22 @@
 #include "syscall_filter.h"
 
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <memory>
 
+#include "base/unique_fd.h"
+
 namespace havre::runtime {
 
-Status install_default_seccomp(CapSet caps) {
+Result<std::string> compile_default_filter(CapSet caps) {
   std::unique_ptr<void, decltype(&seccomp_release)> ctx(seccomp_init(SCMP_ACT_ALLOW), seccomp_release);
   if (!ctx) return error("seccomp: cannot create a filter");
   auto deny = [&](const char* name, int err) -> Status {
@@ -39,13 +46,13 @@ Status install_default_seccomp(CapSet caps) {
                            "swapoff",
                            "reboot",
                            "open_by_handle_at"})
-    if (auto ok = deny(name, EPERM); !ok) return ok;
-  if (auto ok = deny("clone3", ENOSYS); !ok) return ok;
+    if (auto ok = deny(name, EPERM); !ok) return ok.error();
+  if (auto ok = deny("clone3", ENOSYS); !ok) return ok.error();
   if (!(caps & (CapSet{1} << CAP_SYS_ADMIN))) {
     for (const char* name :
          {"mount", "umount2", "unshare", "setns", "pivot_root", "fsopen", "fsconfig", "fsmount", "fspick",
           "move_mount", "open_tree", "mount_setattr", "sethostname", "setdomainname", "syslog"})
-      if (auto ok = deny(name, EPERM); !ok) return ok;
+      if (auto ok = deny(name, EPERM); !ok) return ok.error();
     // clone with any namespace flag (Docker's mask 0x7E020000): one rule per flag, since MASKED_EQ
     // against the whole mask would match only all of them at once.
     for (scmp_datum_t flag : {CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
@@ -55,8 +62,25 @@ Status install_default_seccomp(CapSet caps) {
       if (r != 0) return sys_error(-r, "seccomp: rule for clone");
     }
   }
-  const int rc = seccomp_load(ctx.get());
-  if (rc != 0) return sys_error(-rc, "seccomp: load the filter");
+  // Exported through a memfd: libseccomp 2.5 writes BPF to an fd only.
+  UniqueFd mem(::memfd_create("havre-seccomp", MFD_CLOEXEC));
+  if (!mem.valid()) return sys_error("memfd_create for the seccomp filter");
+  if (const int rc = seccomp_export_bpf(ctx.get(), mem.get()); rc != 0)
+    return sys_error(-rc, "seccomp: compile the filter");
+  const off_t size = ::lseek(mem.get(), 0, SEEK_END);
+  if (size <= 0 || size % sizeof(sock_filter) != 0) return error("seccomp: the compiled filter is malformed");
+  std::string program(static_cast<size_t>(size), '\0');
+  if (::pread(mem.get(), program.data(), program.size(), 0) != size)
+    return sys_error("read the seccomp filter");
+  return program;
+}
+
+Status load_filter(const std::string& program) {
+  if (program.empty() || program.size() % sizeof(sock_filter) != 0)
+    return error("seccomp: no filter to load");
+  sock_fprog prog{static_cast<unsigned short>(program.size() / sizeof(sock_filter)),
+                  reinterpret_cast<sock_filter*>(const_cast<char*>(program.data()))};
+  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) return sys_error("seccomp: load the filter");
   return {};
 }
 
