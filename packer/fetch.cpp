@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/sha256.h"
 #include "interrupt.h"
 #include "tarball.h"
 
@@ -141,9 +142,11 @@ Result<std::string> fetch_verified(const std::string& url, const std::string& sh
     if (attempt >= kAttempts || !transient(rc, http)) return error("download " + url + ": " + message);
     std::this_thread::sleep_for(std::chrono::seconds(attempt));
   }
-  if (auto ok = verify_sha256(*temp, sha256_hex); !ok)
-    return error("download " + url +
-                 ": sha256 mismatch: " + ok.error().context.substr(ok.error().context.find("expected")));
+  auto digest = verify_sha256(*temp, "");
+  if (!digest) return digest.error().wrap("download " + url);
+  if (to_hex(*digest) != sha256_hex)
+    return error("download " + url + ": sha256 mismatch: expected " + sha256_hex + ", got " +
+                 to_hex(*digest));
   if (auto ok = cache.commit(*temp, sha256_hex); !ok) return ok.error();
   cleanup.path.clear();
   return cache.path_for(sha256_hex);

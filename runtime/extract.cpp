@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -147,6 +148,11 @@ Result<std::string> extracted_copy(const Appliance& app) {
   std::error_code ec;
   fs::create_directories(base + "/extracted", ec);
   if (ec) return sys_error(ec.value(), "create " + base + "/extracted");
+  // Leftovers of extractions that were killed (a live one is minutes old at most).
+  const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(24);
+  for (const auto& e : fs::directory_iterator(base + "/extracted", ec))
+    if (e.path().filename().string().rfind(".partial-", 0) == 0 && e.last_write_time(ec) < stale)
+      fs::remove_all(e.path(), ec);
   std::string temp = base + "/extracted/.partial-XXXXXX";
   if (::mkdtemp(temp.data()) == nullptr)
     return sys_error("create a temporary directory in " + base + "/extracted");

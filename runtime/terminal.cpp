@@ -21,36 +21,41 @@ Result<std::pair<UniqueFd, std::string>> open_container_pty() {
   return std::pair{std::move(*master), "/dev/pts/" + std::to_string(number)};
 }
 
-Status send_fd(int socket, int fd) {
+namespace {
+
+// One byte of payload carrying one fd in an SCM_RIGHTS control message.
+struct FdMessage {
   char byte = 0;
-  iovec iov = {&byte, 1};
+  iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  FdMessage() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+};
+
+}  // namespace
+
+Status send_fd(int socket, int fd) {
+  FdMessage m;
+  cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  if (::sendmsg(socket, &msg, MSG_NOSIGNAL) != 1) return sys_error("send the pty to the runtime");
+  if (::sendmsg(socket, &m.msg, MSG_NOSIGNAL) != 1) return sys_error("send the pty to the runtime");
   return {};
 }
 
 Result<UniqueFd> receive_fd(int socket) {
-  char byte = 0;
-  iovec iov = {&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  const ssize_t n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  FdMessage m;
+  const ssize_t n = ::recvmsg(socket, &m.msg, MSG_CMSG_CLOEXEC);
   if (n < 0) return sys_error("receive the pty");
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
   if (n == 0 || c == nullptr || c->cmsg_type != SCM_RIGHTS) return error("the container sent no pty");
   int fd = -1;
   std::memcpy(&fd, CMSG_DATA(c), sizeof(int));

@@ -57,22 +57,4 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
-Result<Digest> digest_from_hex(const std::string& hex) {
-  if (hex.size() != 64)
-    return error("expected 64 hex digits, got " + std::to_string(hex.size()) + " characters");
-  Digest out{};
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < 32; ++i) {
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return error("'" + hex + "' is not a hex digest");
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return out;
-}
-
 }  // namespace havre

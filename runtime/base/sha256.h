@@ -29,7 +29,5 @@ Digest sha256(std::span<const std::byte> data);
 Result<Digest> sha256_fd_range(int fd, std::uint64_t offset, std::uint64_t size, const std::string& path);
 
 std::string to_hex(std::span<const std::uint8_t> bytes);
-/// Parses exactly 64 lowercase or uppercase hex digits.
-Result<Digest> digest_from_hex(const std::string& hex);
 
 }  // namespace havre

@@ -14,6 +14,11 @@ cache=$(test_user_dir cache)
 info_json "$app" "$TEST_TMP/info.json"
 sha=$(json_get "$TEST_TMP/info.json" image_sha256)
 
+# The leftover of an extraction that was killed two days ago goes with the next extraction.
+mkdir -p "$cache/havre/extracted/.partial-killed/root/etc"
+touch -d '2 days ago' "$cache/havre/extracted/.partial-killed"
+chown -R "$TEST_USER:" "$cache/havre"
+
 # HAVRE_EXTRACT_AND_RUN=1 takes the path a machine without /dev/fuse takes.
 fallback() { run as_test_user env HAVRE_EXTRACT_AND_RUN=1 XDG_CACHE_HOME="$cache" "$app" "$@"; }
 fallback run sh -c 'cat /etc/alpine-release; echo w > /etc/w; cat /etc/w'
@@ -27,7 +32,7 @@ expect_eq "the second run reuses the copy" "$OUT" "3.20.3"
 expect_eq "and says nothing" "$ERR" ""
 fallback run cat /etc/w
 expect_rc "writes of the first run did not reach the extracted copy" 1
-expect_eq "no partial extraction left" "$(find "$cache/havre/extracted" -maxdepth 1 -name '.partial-*' | wc -l)" "0"
+expect_eq "no partial extraction left, a stale one removed" "$(find "$cache/havre/extracted" -maxdepth 1 -name '.partial-*' | wc -l)" "0"
 
 # ./app extract DIR, unprivileged.
 out=$(test_user_dir out)
