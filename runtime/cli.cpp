@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
@@ -20,7 +22,8 @@ constexpr const char* kDescription =
     "  ./app version | help\n\n"
     "Options of run and shell (./app run --help): -e K=V, --env-file F, -v HOST:CTR[:ro], -w DIR,\n"
     "--hostname NAME, --read-only, --persist DIR, --net host|none, --user UID[:GID], --rootless,\n"
-    "--cap-add CAP, --cap-drop CAP, --seccomp unconfined.\n"
+    "--cap-add CAP, --cap-drop CAP, --seccomp unconfined, --memory SIZE, --cpus N, --pids-limit N,\n"
+    "--cgroups best-effort.\n"
     "Without root, runs use a user namespace and FUSE; HAVRE_DEBUG=1 traces the setup steps.\n\n"
     "Exit status: the command's own, 125 if havre failed, 126 if CMD is not executable,\n"
     "127 if CMD is not found, 128+N if CMD was killed by signal N.";
@@ -50,6 +53,7 @@ Status read_env_file(const std::string& path, std::vector<std::string>& env) {
 struct RawRunOptions {  // what CLI11 fills in; finish_run_options() checks and converts it
   std::vector<std::string> env_files, volumes, cap_add, cap_drop;
   std::string user, net = "host", seccomp = "default";
+  std::string memory, cpus, pids_limit, cgroups = "required";
 };
 
 void add_run_options(CLI::App* sub, RunOptions& run, RawRunOptions& raw) {
@@ -78,6 +82,12 @@ void add_run_options(CLI::App* sub, RunOptions& run, RawRunOptions& raw) {
       ->allow_extra_args(false);
   sub->add_option("--seccomp", raw.seccomp, "default, or unconfined (no system call filter)")
       ->check(CLI::IsMember({"default", "unconfined"}));
+  sub->add_option("--memory", raw.memory, "Limit memory and swap together (512m, 2g; binary units)");
+  sub->add_option("--cpus", raw.cpus, "Limit CPU time to this many CPUs (fractional: 0.5)");
+  sub->add_option("--pids-limit", raw.pids_limit, "Limit the number of processes (the init included)");
+  sub->add_option("--cgroups", raw.cgroups,
+                  "required (default): a limit that cannot be set is an error; best-effort: a warning")
+      ->check(CLI::IsMember({"required", "best-effort"}));
 }
 
 Status finish_run_options(RunOptions& run, const RawRunOptions& raw) {
@@ -89,6 +99,22 @@ Status finish_run_options(RunOptions& run, const RawRunOptions& raw) {
   if (!caps) return caps.error();
   run.caps = *caps;
   run.seccomp = raw.seccomp != "unconfined";
+  if (!raw.memory.empty()) {
+    auto bytes = parse_memory_size(raw.memory);
+    if (!bytes) return bytes.error();
+    run.limits.memory_bytes = *bytes;
+  }
+  if (!raw.cpus.empty()) {
+    auto cpus = parse_cpus(raw.cpus, static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN)));
+    if (!cpus) return cpus.error();
+    run.limits.cpus = *cpus;
+  }
+  if (!raw.pids_limit.empty()) {
+    auto pids = parse_pids_limit(raw.pids_limit);
+    if (!pids) return pids.error();
+    run.limits.pids = *pids;
+  }
+  run.limits.best_effort = raw.cgroups == "best-effort";
   std::vector<std::string> env;
   for (const std::string& f : env_files)
     if (auto ok = read_env_file(f, env); !ok) return ok;

@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "caps.h"
+#include "cgroup.h"
 
 namespace havre::runtime {
 
@@ -33,6 +34,7 @@ struct RunOptions {
   std::string extracted_root;            // rootless without FUSE: the image extracted here (extract.h)
   CapSet caps = default_capabilities();  // after --cap-add / --cap-drop
   bool seccomp = true;                   // --seccomp unconfined: no filter
+  ResourceLimits limits;                 // --memory, --cpus, --pids-limit, --cgroups
 };
 
 struct Options {

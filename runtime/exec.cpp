@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include "base/log.h"
@@ -42,7 +43,26 @@ std::string lookup_env(const std::vector<std::string>& env, const std::string& k
   return "";
 }
 
+// Whether `path` (lexically normalized) names /proc/<pid|self|thread-self>/[task/<tid>/]fd or below.
+bool through_fd(const std::string& path) {
+  const std::string p = std::filesystem::path(path).lexically_normal().string();
+  if (p == "/dev/fd" || p.rfind("/dev/fd/", 0) == 0 || p.rfind("/dev/std", 0) == 0) return true;
+  std::vector<std::string> parts;
+  for (const auto& part : std::filesystem::path(p)) parts.push_back(part.string());
+  // parts: "/", "proc", PID, "fd" | "/", "proc", PID, "task", TID, "fd"
+  if (parts.size() < 4 || parts[0] != "/" || parts[1] != "proc") return false;
+  return parts[3] == "fd" || (parts.size() >= 6 && parts[3] == "task" && parts[5] == "fd");
+}
+
 }  // namespace
+
+Status check_paths_not_through_fds(const ExecSpec& spec) {
+  if (through_fd(spec.workdir))
+    return error("working directory " + spec.workdir + ": refused, it reaches through a file descriptor");
+  if (!spec.argv.empty() && spec.argv[0].find('/') != std::string::npos && through_fd(spec.argv[0]))
+    return error("command " + spec.argv[0] + ": refused, it reaches through a file descriptor");
+  return {};
+}
 
 bool command_shares_terminal(const ExecSpec& spec) { return spec.tty.empty() && ::isatty(STDIN_FILENO) == 1; }
 

@@ -28,6 +28,11 @@ struct ExecSpec {
 /// shell. Environment: PATH and HOME defaults, the host's TERM, the manifest's env, then -e.
 ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, const char* host_term);
 
+/// A working directory or command path under /proc/*/fd (or /dev/fd, /dev/std*) would reach through
+/// a file descriptor -- one to the host is how CVE-2024-21626 escaped -- so it is refused, whether
+/// the image or the user asked for it. Arguments after the command are data and are not checked.
+Status check_paths_not_through_fds(const ExecSpec& spec);
+
 /// Without a pty of its own (terminal.h) but with a terminal on stdin, the command stays in the
 /// caller's session and process group, so the terminal's job control and signals reach it directly;
 /// otherwise it gets a session of its own.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "cgroup.h"
 #include "dev.h"
 #include "exec.h"
 #include "extract.h"
@@ -78,7 +79,7 @@ void close_fds_except(std::vector<int> keep) {
 // The container's init, in the new namespaces. Never returns: ends in run_init() or _exit(125)
 // after writing the error to `report`.
 [[noreturn]] void container_main(const ContainerSpec& spec, UniqueFd report, UniqueFd parent_alive,
-                                 UniqueFd output, UniqueFd maps_ready, UniqueFd pty_socket, UniqueFd filter) {
+                                 UniqueFd output, UniqueFd go, UniqueFd pty_socket, UniqueFd filter) {
   auto fail = [&report](Error err) {
     const std::string msg = err.message();
     ssize_t ignored = ::write(report.get(), msg.data(), msg.size());
@@ -89,8 +90,8 @@ void close_fds_except(std::vector<int> keep) {
 
   // 0. Only what the init needs crosses into the container: every other inherited fd (a caller's
   //    directory fd would be a way out, CVE-2024-21626) is closed now, before anything is mounted.
-  close_fds_except({report.get(), parent_alive.get(), output.get(), maps_ready.get(), pty_socket.get(),
-                    filter.get(), spec.image ? spec.image->fd.get() : -1});
+  close_fds_except({report.get(), parent_alive.get(), output.get(), go.get(), pty_socket.get(), filter.get(),
+                    spec.image ? spec.image->fd.get() : -1});
 
   // 1. Die with the outer runtime (and so does everything in our PID namespace), even if it died
   //    before this line: its end of `parent_alive` is then already closed.
@@ -98,11 +99,12 @@ void close_fds_except(std::vector<int> keep) {
   struct pollfd pfd = {parent_alive.get(), POLLIN, 0};
   if (::poll(&pfd, 1, 0) != 0) ::_exit(125);
   parent_alive.reset();
-  // In a user namespace, nothing works until the outer process has written our id maps.
-  if (maps_ready.valid()) {
+  // In a user namespace nothing works until the outer process has written our id maps; with
+  // limits, the outer process first moves us into the container's cgroup.
+  if (go.valid()) {
     char byte = 0;
-    if (::read(maps_ready.get(), &byte, 1) != 1) ::_exit(125);
-    maps_ready.reset();
+    if (::read(go.get(), &byte, 1) != 1) ::_exit(125);
+    go.reset();
   }
   // 2. Nothing in the container may read our memory or open us through /proc (CVE-2019-5736).
   if (::prctl(PR_SET_DUMPABLE, 0) != 0) fail(sys_error("prctl(PR_SET_DUMPABLE)"));
@@ -192,12 +194,12 @@ namespace {
 struct Channels {
   UniqueFd report_read, report_write;  // init -> outer: setup error text; EOF = setup done
   UniqueFd alive_read, alive_write;    // outer keeps the write end: the init sees us die (step 1)
-  UniqueFd maps_read, maps_write;      // outer -> init: id maps written (rootless)
+  UniqueFd go_read, go_write;          // outer -> init: id maps written, cgroup joined (when needed)
   UniqueFd pty_parent, pty_child;      // init -> outer: the pty master (with a terminal)
   UniqueFd output_read, output_write;  // the command's stdout+stderr (when captured)
   UniqueFd filter_read, filter_write;  // outer -> init: the compiled seccomp filter (when wanted)
 
-  static Result<Channels> make(bool rootless, bool tty, bool output, bool filter) {
+  static Result<Channels> make(bool wait_for_go, bool tty, bool output, bool filter) {
     Channels c;
     auto pipe = [](UniqueFd& r, UniqueFd& w) -> Status {
       int fds[2];
@@ -208,8 +210,8 @@ struct Channels {
     };
     if (auto ok = pipe(c.report_read, c.report_write); !ok) return ok.error();
     if (auto ok = pipe(c.alive_read, c.alive_write); !ok) return ok.error();
-    if (rootless)
-      if (auto ok = pipe(c.maps_read, c.maps_write); !ok) return ok.error();
+    if (wait_for_go)
+      if (auto ok = pipe(c.go_read, c.go_write); !ok) return ok.error();
     if (output)
       if (auto ok = pipe(c.output_read, c.output_write); !ok) return ok.error();
     if (filter)
@@ -225,7 +227,7 @@ struct Channels {
   void keep_parent_ends() {
     report_write.reset();
     alive_read.reset();
-    maps_read.reset();
+    go_read.reset();
     pty_child.reset();
     output_write.reset();
     filter_read.reset();
@@ -233,7 +235,7 @@ struct Channels {
   void keep_child_ends() {
     report_read.reset();
     alive_write.reset();
-    maps_write.reset();
+    go_write.reset();
     pty_parent.reset();
     output_read.reset();
     filter_write.reset();
@@ -349,12 +351,27 @@ Result<int> run_container(const ContainerSpec& requested) {
   spec.exec.in_user_namespace = spec.opts.rootless;
   if (spec.opts.rootless && !spec.image) return error("a directory root needs root (havre-pack's run steps)");
   if (auto ok = check_host_inputs(spec.opts); !ok) return ok.error();
+  if (auto ok = check_paths_not_through_fds(spec.exec); !ok) return ok.error();
+
+  // Resource limits: the container's cgroup exists before anything else does (none without limits).
+  std::optional<Cgroup> cgroup;
+  if (spec.opts.limits.any()) {
+    auto made = Cgroup::create(spec.opts.limits);
+    if (made)
+      cgroup.emplace(std::move(*made));
+    else if (spec.opts.limits.best_effort)
+      log::warn("running without resource limits (--cgroups best-effort): %s",
+                made.error().message().c_str());
+    else
+      return made.error();
+  }
 
   // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
   SignalMaskGuard mask_guard;
   auto sigfd = block_into_signalfd();
   if (!sigfd) return sigfd.error();
-  auto ch = Channels::make(spec.opts.rootless, spec.tty, static_cast<bool>(spec.output), spec.exec.seccomp);
+  auto ch = Channels::make(spec.opts.rootless || cgroup, spec.tty, static_cast<bool>(spec.output),
+                           spec.exec.seccomp);
   if (!ch) return ch.error();
 
   log::debug("cloning the container's init");
@@ -367,34 +384,43 @@ Result<int> run_container(const ContainerSpec& requested) {
     ch->keep_child_ends();
     sigfd->reset();
     container_main(spec, std::move(ch->report_write), std::move(ch->alive_read), std::move(ch->output_write),
-                   std::move(ch->maps_read), std::move(ch->pty_child), std::move(ch->filter_read));
+                   std::move(ch->go_read), std::move(ch->pty_child), std::move(ch->filter_read));
   }
   ch->keep_parent_ends();
-  if (spec.opts.rootless) {
-    // The caller is root inside (the init needs that to build the root); --user is applied to the
-    // command alone, in a nested user namespace (exec.cpp).
-    auto mapped = write_id_maps(*pid, 0, 0, ::getuid(), ::getgid());
-    if (!mapped) {
-      ::kill(*pid, SIGKILL);
-      ::waitpid(*pid, nullptr, 0);
-      return mapped.error().wrap("user namespace id maps");
-    }
+  auto abandon = [&](Error err) -> Error {
+    ::kill(*pid, SIGKILL);
+    ::waitpid(*pid, nullptr, 0);
+    return err;
+  };
+  // The caller is root inside a user namespace (the init needs that to build the root); --user is
+  // applied to the command alone, in a nested user namespace (exec.cpp).
+  if (spec.opts.rootless)
+    if (auto mapped = write_id_maps(*pid, 0, 0, ::getuid(), ::getgid()); !mapped)
+      return abandon(mapped.error().wrap("user namespace id maps"));
+  // The init joins the cgroup before it mounts or starts anything, so all of it is accounted.
+  if (cgroup)
+    if (auto joined = cgroup->join(*pid); !joined) return abandon(joined.error());
+  if (ch->go_write.valid()) {
     const char go = 1;
-    if (::write(ch->maps_write.get(), &go, 1) != 1) return sys_error("start the container");
-    ch->maps_write.reset();
+    if (::write(ch->go_write.get(), &go, 1) != 1) return abandon(sys_error("start the container"));
+    ch->go_write.reset();
   }
   // The seccomp filter is compiled here while the init mounts, on the other core.
   if (ch->filter_write.valid()) {
     auto filter = compile_default_filter(spec.exec.caps);
     if (!filter || ::write(ch->filter_write.get(), filter->data(), filter->size()) !=
-                       static_cast<ssize_t>(filter->size())) {
-      ::kill(*pid, SIGKILL);
-      ::waitpid(*pid, nullptr, 0);
-      return filter ? sys_error("hand the seccomp filter to the container") : filter.error();
-    }
+                       static_cast<ssize_t>(filter->size()))
+      return abandon(filter ? sys_error("hand the seccomp filter to the container") : filter.error());
     ch->filter_write.reset();
   }
-  return supervise(*pid, *ch, sigfd->get(), spec);
+  auto status = supervise(*pid, *ch, sigfd->get(), spec);
+  // Said once, as Docker's OOMKilled: the status alone (137) cannot tell it from a kill -9.
+  if (cgroup && status)
+    if (const std::uint64_t kills = cgroup->oom_kills(); kills > 0)
+      log::error("the container ran out of memory (--memory %s): the kernel killed %llu process%s",
+                 format_memory_size(*spec.opts.limits.memory_bytes).c_str(),
+                 static_cast<unsigned long long>(kills), kills == 1 ? "" : "es");
+  return status;
 }
 
 Result<int> run(const Appliance& app, const RunOptions& opts) {
