@@ -9,8 +9,11 @@ source "$(dirname "$0")/run_lib.sh"
 require_run_env
 ensure_test_user
 cp "$(command -v busybox)" "$TEST_TMP/busybox" 2>/dev/null || require_cmd busybox
-# A setuid-root copy of busybox in the image, to show that no_new_privs keeps it from raising euid.
-pack_alpine app "files: [{src: $TEST_TMP/busybox, dst: /opt/suid/busybox, mode: '4755', owner: '0:0'}]"
+[[ -x $HAVRE_BUILD/tests/havre-probe ]] || fail "the probe $HAVRE_BUILD/tests/havre-probe is not built"
+# A setuid-root copy of busybox in the image, to show that no_new_privs keeps it from raising euid;
+# the probe (tests/payload/probe.c) makes the raw system calls Alpine has no tool for.
+pack_alpine app "files: [{src: $TEST_TMP/busybox, dst: /opt/suid/busybox, mode: '4755', owner: '0:0'}," \
+  "{src: $HAVRE_BUILD/tests/havre-probe, dst: /usr/local/bin/probe, mode: '0755'}]"
 chmod 755 "$TEST_TMP/app"
 app=$TEST_TMP/app
 docker_default=00000000a80425fb  # CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP
@@ -38,6 +41,15 @@ for mode in root rootless; do
   r run sh -c 'unshare -m true 2>&1; echo "unshare=$?"; mount -t tmpfs none /mnt 2>&1; echo "mount=$?"'
   expect_contains "$mode: unshare is refused" "$OUT" "unshare=1"
   expect_contains "$mode: mount is refused" "$OUT" "mount=1"
+
+  r run probe keyctl add_key request_key bpf perf_event_open userfaultfd io_uring_setup kexec_load \
+    init_module unshare setns mount clone3
+  expect_eq "$mode: the default filter refuses these with EPERM, clone3 with ENOSYS" "$(tr '\n' ' ' <<<"$OUT")" \
+    "keyctl=EPERM add_key=EPERM request_key=EPERM bpf=EPERM perf_event_open=EPERM userfaultfd=EPERM \
+io_uring_setup=EPERM kexec_load=EPERM init_module=EPERM unshare=EPERM setns=EPERM mount=EPERM clone3=ENOSYS "
+  r run --seccomp unconfined probe keyctl clone3
+  expect_eq "$mode: --seccomp unconfined lets keyctl and clone3 through" "$(tr '\n' ' ' <<<"$OUT")" \
+    "keyctl=ok clone3=ok "
 
   r run sh -c 'head -c 16 /proc/kcore 2>/dev/null | wc -c; cat /proc/keys | wc -c; ls /sys/firmware | wc -l'
   expect_eq "$mode: /proc/kcore, /proc/keys and /sys/firmware are masked" "$(tr '\n' ' ' <<<"$OUT")" "0 0 0 "
