@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start-to-exit of `./app run /bin/true` against peers on the same Alpine rootfs, in one run:
 #   unshare -pmf chroot DIR /bin/true, bwrap on the extracted rootfs, runc run on the same rootfs,
-# and a 1 GiB appliance against the small one. Also the runtime's peak RSS.
+# a 1 GiB appliance against the small one, and the small one with --memory/--cpus/--pids-limit. Also the runtime's peak RSS.
 # Usage: bench/start.sh [RUNS]   (root; needs hyperfine, bubblewrap, runc: scripts/setup installs them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,7 @@ echo "machine: $(nproc) cores, $(uname -r); runs: $runs; image sizes: $(stat -c 
 hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/start.json" \
   -n havre "$work/small.app run /bin/true" \
   -n havre-1GiB "$work/big.app run /bin/true" \
+  -n havre-limits "$work/small.app run --memory 256m --cpus 1 --pids-limit 100 /bin/true" \
   -n unshare-chroot "unshare -pmf chroot $rootfs /bin/true" \
   -n bwrap "bwrap --bind $rootfs / --proc /proc --dev /dev --unshare-pid --unshare-ipc --unshare-uts /bin/true" \
   -n runc "runc run -b $work/bundle havre-bench"
@@ -47,6 +48,7 @@ print(f"havre / unshare-chroot = {h / r['unshare-chroot']:.2f}  (target <= 2)")
 print(f"havre / runc           = {h / r['runc']:.2f}  (target <= 0.35)")
 print(f"havre-1GiB / havre     = {r['havre-1GiB'] / h:.2f}  (target <= 1.10)")
 print(f"havre / bwrap          = {h / r['bwrap']:.2f}")
+print(f"havre-limits / havre   = {r['havre-limits'] / h:.2f}  (cgroups: create, join, remove)")
 PY
 rss=$(/usr/bin/time -f %M "$work/small.app" run /bin/true 2>&1 >/dev/null | tail -n1)
 echo "peak RSS of the runtime (largest of ./app and its init, /usr/bin/time -f %M): ${rss} KiB"
