@@ -33,11 +33,10 @@ Result<ApplianceWriter> ApplianceWriter::start(const std::string& temp, const st
   return ApplianceWriter(std::move(*out), std::move(*in), temp, target, runtime, *runtime_size, offset);
 }
 
-namespace {
-
-// copy_file_range until `size` bytes moved (or the source ends, when size is unknown: UINT64_MAX).
-Status copy_range(int in, loff_t in_off, int out, loff_t out_off, std::uint64_t size,
+Status copy_range(int in, std::uint64_t in_offset, int out, std::uint64_t out_offset, std::uint64_t size,
                   const std::string& what) {
+  auto in_off = static_cast<loff_t>(in_offset);
+  auto out_off = static_cast<loff_t>(out_offset);
   while (size > 0) {
     ssize_t n = ::copy_file_range(in, &in_off, out, &out_off, std::min<std::uint64_t>(size, 1 << 30), 0);
     if (n < 0 && errno == EINTR) continue;
@@ -48,13 +47,10 @@ Status copy_range(int in, loff_t in_off, int out, loff_t out_off, std::uint64_t 
   return {};
 }
 
-}  // namespace
-
 Status ApplianceWriter::copy_image_from(const std::string& image) {
   auto in = open_fd(image, O_RDONLY);
   if (!in) return in.error();
-  return copy_range(in->get(), 0, fd_.get(), static_cast<loff_t>(image_offset_), UINT64_MAX,
-                    "copy " + image + " to " + temp_);
+  return copy_range(in->get(), 0, fd_.get(), image_offset_, UINT64_MAX, "copy " + image + " to " + temp_);
 }
 
 Status ApplianceWriter::copy_image_to(const std::string& path) {
@@ -62,8 +58,8 @@ Status ApplianceWriter::copy_image_to(const std::string& path) {
   if (!size) return size.error();
   auto out = open_fd(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (!out) return out.error();
-  if (auto ok = copy_range(fd_.get(), static_cast<loff_t>(image_offset_), out->get(), 0,
-                           *size - image_offset_, "copy the image to " + path);
+  if (auto ok = copy_range(fd_.get(), image_offset_, out->get(), 0, *size - image_offset_,
+                           "copy the image to " + path);
       !ok)
     return ok;
   if (::fsync(out->get()) != 0) return sys_error("fsync " + path);
@@ -83,7 +79,8 @@ Status ApplianceWriter::write_runtime() {
   return {};
 }
 
-Result<footer::Footer> ApplianceWriter::finish(const std::string& manifest_json) {
+Result<footer::Footer> ApplianceWriter::finish(const std::string& manifest_json,
+                                               const signature::SecretKey* key) {
   auto size = file_size(fd_.get(), temp_);
   if (!size) return size.error();
   if (*size <= image_offset_) return error("the image was not written to " + temp_);
@@ -104,6 +101,13 @@ Result<footer::Footer> ApplianceWriter::finish(const std::string& manifest_json)
   if (::lseek(fd_.get(), static_cast<off_t>(f.manifest_offset), SEEK_SET) < 0)
     return sys_error("seek " + temp_);
   if (auto ok = write_all(fd_.get(), std::as_bytes(std::span(manifest_json)), temp_); !ok) return ok.error();
+  if (key != nullptr) {
+    // The signature covers the footer, which holds both hashes: the image is not touched again.
+    f.flags |= footer::kFlagSigned;
+    const auto bytes = signature::signed_trailer(f, *key);
+    if (auto ok = write_all(fd_.get(), bytes, temp_); !ok) return ok.error();
+    return f;
+  }
   const auto bytes = footer::encode(f);
   if (auto ok = write_all(fd_.get(), bytes, temp_); !ok) return ok.error();
   return f;

@@ -8,8 +8,14 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "format/footer.h"
+#include "format/signature.h"
 
 namespace havre::pack {
+
+/// copy_file_range until `size` bytes have moved (or the source ends, for size UINT64_MAX); `what` names
+/// the copy in errors.
+Status copy_range(int in, std::uint64_t in_off, int out, std::uint64_t out_off, std::uint64_t size,
+                  const std::string& what);
 
 /// An appliance being written under a temporary name; it replaces `target` only in commit().
 class ApplianceWriter {
@@ -26,8 +32,9 @@ class ApplianceWriter {
   /// Copies the image written at image_offset() out to `path` (for the image cache).
   Status copy_image_to(const std::string& path);
   /// After the image has been written at image_offset(): writes the stub before it, pads the image,
-  /// hashes it, appends the manifest and the footer. Returns the footer written.
-  Result<footer::Footer> finish(const std::string& manifest_json);
+  /// hashes it, appends the manifest, the signature block when `key` is given, and the footer.
+  /// Returns the footer written.
+  Result<footer::Footer> finish(const std::string& manifest_json, const signature::SecretKey* key = nullptr);
   /// fsync, chmod 0755, rename over the target, fsync the directory.
   Status commit();
 

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 
 namespace havre::pack {
 
@@ -8,7 +9,8 @@ CliOptions parse_args(int argc, char** argv) {
   CliOptions o;
   CLI::App app{
       "havre-pack: turn a YAML recipe into a single-file Linux appliance.\n"
-      "Usage: havre-pack RECIPE -o OUT [OPTIONS] | havre-pack cache add FILE... | cache list | cache prune"};
+      "Usage: havre-pack RECIPE -o OUT [OPTIONS] | havre-pack cache add FILE... | cache list | cache prune\n"
+      "       | havre-pack keygen [-o BASENAME] | havre-pack sign APP --key KEYFILE"};
   app.name("havre-pack");
   app.add_option("recipe", o.pack.recipe, "The YAML recipe to build");
   app.add_option("-o,--output", o.pack.output, "Where to write the appliance");
@@ -18,6 +20,8 @@ CliOptions parse_args(int argc, char** argv) {
   bool no_image_cache = false;
   app.add_flag("--no-image-cache", no_image_cache,
                "Build the image even if the cache holds one for the same inputs (run steps again)");
+  app.add_option("--sign", o.pack.sign_key,
+                 "Sign the appliance with this secret key (havre-pack keygen's .key)");
   app.add_flag("-q,--quiet", o.quiet, "Print errors only");
   app.add_flag("-v,--verbose", o.verbose, "Print every command run");
   bool version = false;
@@ -40,11 +44,27 @@ CliOptions parse_args(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   cache->require_subcommand(1);
 
+  CLI::App* keygen = app.add_subcommand(
+      "keygen",
+      "Write a new ed25519 key pair: BASENAME.key (secret, 0600) and BASENAME.pub; never overwrites");
+  keygen->add_option("-o,--output", o.key_basename, "Base name of the two files (default: havre)");
+  keygen->add_option("--comment", o.key_comment,
+                     "Comment at the end of the .pub line (default: the base name's file name)");
+  CLI::App* sign = app.add_subcommand(
+      "sign", "Sign an existing appliance in place (atomically; its image bytes stay as they are)");
+  sign->add_option("appliance", o.sign_appliance, "The appliance to sign")->required();
+  sign->add_option("--key", o.sign_key, "The secret key (havre-pack keygen's .key file)")->required();
+
   try {
     app.parse(argc, argv);
     o.pack.use_image_cache = !no_image_cache;
     if (version) {
       o.command = CliOptions::Command::kVersion;
+    } else if (keygen->parsed()) {
+      o.command = CliOptions::Command::kKeygen;
+      if (o.key_comment.empty()) o.key_comment = std::filesystem::path(o.key_basename).filename().string();
+    } else if (sign->parsed()) {
+      o.command = CliOptions::Command::kSign;
     } else if (add->parsed()) {
       o.command = CliOptions::Command::kCacheAdd;
     } else if (list->parsed()) {

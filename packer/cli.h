@@ -11,11 +11,24 @@
 namespace havre::pack {
 
 struct CliOptions {
-  enum class Command { kPack, kCacheAdd, kCacheList, kCachePrune, kVersion, kExit } command = Command::kPack;
+  enum class Command {
+    kPack,
+    kCacheAdd,
+    kCacheList,
+    kCachePrune,
+    kKeygen,
+    kSign,
+    kVersion,
+    kExit
+  } command = Command::kPack;
   PackOptions pack;
   std::vector<std::string> files;               // cache add
   std::uint64_t prune_max_bytes = 10ULL << 30;  // cache prune --max-size
   int prune_max_age_days = 30;                  // cache prune --older-than
+  std::string key_basename = "havre";           // keygen -o
+  std::string key_comment;                      // keygen --comment ("" = the basename's file name)
+  std::string sign_appliance;                   // sign APP
+  std::string sign_key;                         // sign --key KEYFILE
   bool quiet = false, verbose = false;
   int exit_code = 0;  // kExit: --help printed (0) or a usage error already printed (2)
 };

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "interrupt.h"
 #include "pack.h"
+#include "sign.h"
 #include "version.h"
 
 namespace {
@@ -70,6 +71,19 @@ int main(int argc, char** argv) {
         freed += e.size;
       }
       std::printf("freed %.1f MB\n", freed / 1e6);
+      return 0;
+    }
+    case CliOptions::Command::kKeygen: {
+      auto id = havre::pack::keygen(opts.key_basename, opts.key_comment);
+      if (!id) return report(id.error());
+      std::printf("wrote %s.key (secret: keep it private) and %s.pub (key id %s)\n",
+                  opts.key_basename.c_str(), opts.key_basename.c_str(), id->c_str());
+      return 0;
+    }
+    case CliOptions::Command::kSign: {
+      auto id = havre::pack::sign_appliance(opts.sign_appliance, opts.sign_key);
+      if (!id) return report(id.error());
+      std::printf("signed %s with key id %s\n", opts.sign_appliance.c_str(), id->c_str());
       return 0;
     }
     case CliOptions::Command::kPack:

@@ -16,6 +16,7 @@
 #include "debootstrap.h"
 #include "fetch.h"
 #include "files.h"
+#include "format/keys.h"
 #include "format/manifest.h"
 #include "interrupt.h"
 #include "recipe.h"
@@ -92,15 +93,17 @@ Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts,
   return out;
 }
 
-Status finish_appliance(ApplianceWriter& writer, const Recipe& recipe, const manifest::Base& base) {
+Status finish_appliance(ApplianceWriter& writer, const Recipe& recipe, const manifest::Base& base,
+                        const std::optional<signature::SecretKey>& key) {
   const std::string manifest_json = manifest::to_json(make_manifest(recipe, base));
-  auto footer = writer.finish(manifest_json);
+  auto footer = writer.finish(manifest_json, key ? &*key : nullptr);
   if (!footer) return footer.error();
   if (auto ok = check_interrupted(); !ok) return ok.error();
   if (auto ok = writer.commit(); !ok) return ok.error();
   log::info("wrote %s (image %llu bytes at offset %llu, sha256 %s)", writer.target_path().c_str(),
             static_cast<unsigned long long>(footer->image_size),
             static_cast<unsigned long long>(footer->image_offset), to_hex(footer->image_sha256).c_str());
+  if (key) log::info("signed with key id %s", keys::key_id_hex(signature::public_key_of(*key)).c_str());
   return {};
 }
 
@@ -127,6 +130,12 @@ Status pack(const PackOptions& opts) {
     return error(recipe->file + ": `run` steps need root: they run as root inside the image (use sudo)");
   auto runtime = find_runtime(opts.runtime);
   if (!runtime) return runtime.error();
+  std::optional<signature::SecretKey> key;
+  if (!opts.sign_key.empty()) {
+    auto loaded = keys::load_secret_key(opts.sign_key);
+    if (!loaded) return loaded.error().wrap("--sign");
+    key = *loaded;
+  }
 
   // 2. A private work directory beside the output: same filesystem, so the final rename is atomic.
   //    Everything temporary lives in it and goes with it, on success, failure or Ctrl-C.
@@ -162,7 +171,7 @@ Status pack(const PackOptions& opts) {
     log::info("image unchanged: reusing %s", cached_image.c_str());
     cache->touch(cached_image);
     if (auto ok = writer->copy_image_from(cached_image); !ok) return ok.error();
-    return finish_appliance(*writer, *recipe, base->record);
+    return finish_appliance(*writer, *recipe, base->record, key);
   }
 
   // 5. Stage the rootfs: unpack the tarball; take a directory as it is, or copy it when the recipe
@@ -211,7 +220,7 @@ Status pack(const PackOptions& opts) {
     }
   }
   // 8. Manifest and footer, then fsync + rename into place.
-  return finish_appliance(*writer, *recipe, base->record);
+  return finish_appliance(*writer, *recipe, base->record, key);
 }
 
 }  // namespace havre::pack

@@ -14,6 +14,7 @@ struct PackOptions {
   std::string cache_dir;  // "" = $XDG_CACHE_HOME/havre
   bool offline = false;
   bool use_image_cache = true;  // --no-image-cache: always build the image
+  std::string sign_key;         // --sign KEYFILE: a havre-pack keygen .key file; "" = unsigned
 };
 
 Status pack(const PackOptions& opts);

@@ -17,16 +17,19 @@ constexpr const char* kDescription =
     "  ./app run [OPTIONS] CMD...  run CMD inside the image\n"
     "  ./app shell [OPTIONS]       interactive login shell inside the image\n"
     "  ./app info [--json]         where the image is, and the manifest (no root, no mount)\n"
+    "  ./app verify [--key PUB]    hash image and manifest against the footer, check the signature\n"
     "  ./app extract DIR           unpack the image into DIR (no root, no mount)\n"
     "  ./app mount DIR             mount the image read-only on DIR until interrupted\n"
     "  ./app version | help\n\n"
     "Options of run and shell (./app run --help): -e K=V, --env-file F, -v HOST:CTR[:ro], -w DIR,\n"
     "--hostname NAME, --read-only, --persist DIR, --net host|none, --user UID[:GID], --rootless,\n"
     "--cap-add CAP, --cap-drop CAP, --seccomp unconfined, --memory SIZE, --cpus N, --pids-limit N,\n"
-    "--cgroups best-effort.\n"
+    "--cgroups best-effort, --require-signature PUB (also $HAVRE_REQUIRE_SIGNATURE=PUB, for the\n"
+    "default command too).\n"
     "Without root, runs use a user namespace and FUSE; HAVRE_DEBUG=1 traces the setup steps.\n\n"
     "Exit status: the command's own, 125 if havre failed, 126 if CMD is not executable,\n"
-    "127 if CMD is not found, 128+N if CMD was killed by signal N.";
+    "127 if CMD is not found, 128+N if CMD was killed by signal N. verify: 0 if everything checked\n"
+    "is intact, 1 if not, 125 if it could not check (e.g. an unreadable key file).";
 
 Result<unsigned> parse_id(const std::string& text, const std::string& what) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 10)
@@ -88,6 +91,9 @@ void add_run_options(CLI::App* sub, RunOptions& run, RawRunOptions& raw) {
   sub->add_option("--cgroups", raw.cgroups,
                   "required (default): a limit that cannot be set is an error; best-effort: a warning")
       ->check(CLI::IsMember({"required", "best-effort"}));
+  sub->add_option(
+      "--require-signature", run.require_signature,
+      "Refuse to run unless signed by this public key (.pub) and intact (hashes the whole image)");
 }
 
 Status finish_run_options(RunOptions& run, const RawRunOptions& raw) {
@@ -199,6 +205,9 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
   add_run_options(shell, opts.run, raw);
   CLI::App* info = app.add_subcommand("info", "Print where the image is and the manifest");
   info->add_flag("--json", opts.json, "Machine-readable output");
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Hash the image and manifest against the footer and check the signature (no root, no mount)");
+  verify->add_option("--key", opts.key_file, "Require a valid signature by this public key (.pub file)");
   CLI::App* extract =
       app.add_subcommand("extract", "Unpack the image into a new directory (no root, no mount)");
   extract->add_option("directory", opts.directory, "Directory to create")->required();
@@ -227,6 +236,8 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
     opts.command = Options::Command::kVersion;
   } else if (info->parsed()) {
     opts.command = Options::Command::kInfo;
+  } else if (verify->parsed()) {
+    opts.command = Options::Command::kVerify;
   } else if (extract->parsed()) {
     opts.command = Options::Command::kExtract;
   } else if (mount->parsed()) {

@@ -35,12 +35,14 @@ struct RunOptions {
   CapSet caps = default_capabilities();  // after --cap-add / --cap-drop
   bool seccomp = true;                   // --seccomp unconfined: no filter
   ResourceLimits limits;                 // --memory, --cpus, --pids-limit, --cgroups
+  std::string require_signature;         // --require-signature PUBKEY: checked before anything is mounted
 };
 
 struct Options {
-  enum class Command { kRun, kInfo, kExtract, kMount, kVersion, kHelp } command = Command::kRun;
+  enum class Command { kRun, kInfo, kVerify, kExtract, kMount, kVersion, kHelp } command = Command::kRun;
   std::string directory;  // extract DIR, mount DIR
   bool json = false;      // info --json
+  std::string key_file;   // verify --key PUBKEY
   std::string help_text;  // kHelp
   RunOptions run;
 };

@@ -3,12 +3,22 @@
 #include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
+#include "format/keys.h"
 #include "version.h"
 
 namespace havre::runtime {
 namespace {
 
 using nlohmann::json;
+
+json signature_json(const Appliance& a) {
+  if (!a.signature) return nullptr;
+  std::string pub = keys::format_public_key(a.signature->public_key, "");
+  pub.pop_back();  // the newline
+  return {{"algorithm", "ed25519"},
+          {"key_id", keys::key_id_hex(a.signature->public_key)},
+          {"public_key", pub.substr(keys::kPublicPrefix.size())}};
+}
 
 std::string join(const std::vector<std::string>& words) {
   std::string out;
@@ -31,6 +41,8 @@ std::string info_json(const Appliance& a) {
       {"manifest_offset", a.manifest ? json(a.manifest_offset) : json(nullptr)},
       {"manifest_size", a.manifest ? json(a.manifest_size) : json(nullptr)},
       {"manifest_sha256", by_footer ? json(to_hex(a.footer->manifest_sha256)) : json(nullptr)},
+      {"signed", by_footer && a.footer->is_signed()},
+      {"signature", signature_json(a)},
       {"runtime_version", kVersion},
       {"squashfs",
        {{"compression", squashfs::compression_name(a.superblock.compression)},
@@ -42,6 +54,7 @@ std::string info_json(const Appliance& a) {
   };
   if (!by_footer) j["footer_problem"] = a.footer_problem;
   if (!a.manifest) j["manifest_problem"] = a.manifest_problem;
+  if (!a.signature_problem.empty()) j["signature_problem"] = a.signature_problem;
   return j.dump(2) + "\n";
 }
 
@@ -57,6 +70,13 @@ std::string info_text(const Appliance& a) {
     line("located by", "scan -- footer unusable: " + a.footer_problem);
   line("image", "offset " + std::to_string(a.image_offset) + ", " + std::to_string(a.image_size) + " bytes");
   if (a.footer) line("image sha256", to_hex(a.footer->image_sha256));
+  if (a.signature)
+    line("signature", "ed25519, key id " + keys::key_id_hex(a.signature->public_key) +
+                          " (not checked here: ./app verify --key PUB)");
+  else if (!a.signature_problem.empty())
+    line("signature", "DAMAGED: " + a.signature_problem);
+  else if (a.footer)
+    line("signature", "none");
   line("squashfs", "4.0, " + squashfs::compression_name(a.superblock.compression) + ", block size " +
                        std::to_string(a.superblock.block_size) + ", " + std::to_string(a.superblock.inodes) +
                        " inodes");

@@ -45,6 +45,15 @@ Status locate_by_footer(Appliance& a) {
   a.manifest_size = f->manifest_size;
   a.manifest = std::move(*m);
   a.footer = *f;
+  // A damaged signature block does not make the footer unusable: verify and --require-signature
+  // report it, info shows it.
+  if (f->is_signed()) {
+    auto block = signature::read_block(a.fd.get(), a.path, a.file_size);
+    if (block)
+      a.signature = *block;
+    else
+      a.signature_problem = block.error().message();
+  }
   return {};
 }
 

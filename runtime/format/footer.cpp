@@ -23,7 +23,7 @@ std::array<std::byte, kSize> encode(const Footer& f) {
   std::span<std::byte> b(out);
   store_le<std::uint32_t>(b, 0, f.version);
   store_le<std::uint32_t>(b, 4, kSize);
-  store_le<std::uint64_t>(b, 8, 0);  // flags
+  store_le<std::uint64_t>(b, 8, f.flags);
   store_le<std::uint64_t>(b, 16, f.image_offset);
   store_le<std::uint64_t>(b, 24, f.image_size);
   store_le<std::uint64_t>(b, 32, f.manifest_offset);
@@ -48,7 +48,8 @@ Result<Footer> decode(std::span<const std::byte> tail) {
     return error("footer: format version " + std::to_string(f.version) +
                  " is not supported (this runtime reads version " + std::to_string(kVersion) + ")");
   if (load_le<std::uint32_t>(b, 4) != kSize) return error("footer: bad footer size");
-  if (load_le<std::uint64_t>(b, 8) != 0) return error("footer: unknown flags");
+  f.flags = load_le<std::uint64_t>(b, 8);
+  if ((f.flags & ~kKnownFlags) != 0) return error("footer: unknown flags");
   f.image_offset = load_le<std::uint64_t>(b, 16);
   f.image_size = load_le<std::uint64_t>(b, 24);
   f.manifest_offset = load_le<std::uint64_t>(b, 32);
@@ -61,24 +62,28 @@ Result<Footer> decode(std::span<const std::byte> tail) {
 Result<Footer> decode_for_file(std::span<const std::byte> tail, std::uint64_t file_size) {
   auto f = decode(tail);
   if (!f) return f;
-  // Regions must be ordered and disjoint: image, then manifest, then the footer at the very end.
-  // Each comparison is written so that no addition can overflow.
-  if (file_size < kSize) return error("footer: file is shorter than a footer");
-  const std::uint64_t footer_at = file_size - kSize;
+  // Regions must be ordered and disjoint: image, then manifest, then the signature block (if signed)
+  // and the footer at the very end. Each comparison is written so that no addition can overflow.
+  if (file_size < f->trailer_size())
+    return error(f->is_signed() ? "footer: file is shorter than a signature block and a footer"
+                                : "footer: file is shorter than a footer");
+  // Where the manifest must end: at the footer, or at the signature block before it.
+  const std::uint64_t trailer_at = file_size - f->trailer_size();
   if (f->image_offset == 0 || f->image_offset % kImageAlignment != 0)
     return error("footer: image offset " + std::to_string(f->image_offset) +
                  " is not a positive multiple of " + std::to_string(kImageAlignment));
-  if (f->image_size == 0 || f->image_offset > footer_at || f->image_size > footer_at - f->image_offset)
+  if (f->image_size == 0 || f->image_offset > trailer_at || f->image_size > trailer_at - f->image_offset)
     return error("footer: image (offset " + std::to_string(f->image_offset) + ", size " +
                  std::to_string(f->image_size) + ") lies outside the file (" + std::to_string(file_size) +
                  " bytes)");
   if (f->image_size % kImageAlignment != 0)
     return error("footer: image size " + std::to_string(f->image_size) + " is not a multiple of " +
                  std::to_string(kImageAlignment));
-  if (f->manifest_offset < f->image_offset + f->image_size || f->manifest_offset > footer_at ||
-      f->manifest_size != footer_at - f->manifest_offset)
+  if (f->manifest_offset < f->image_offset + f->image_size || f->manifest_offset > trailer_at ||
+      f->manifest_size != trailer_at - f->manifest_offset)
     return error("footer: manifest (offset " + std::to_string(f->manifest_offset) + ", size " +
-                 std::to_string(f->manifest_size) + ") does not lie between image and footer");
+                 std::to_string(f->manifest_size) + ") does not lie between image and " +
+                 (f->is_signed() ? "signature block" : "footer"));
   return f;
 }
 

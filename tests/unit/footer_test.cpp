@@ -149,8 +149,8 @@ TEST_CASE("footer: decode rejects damaged footers") {
     REQUIRE_FALSE(out);
     CHECK(out.error().message() == "footer: bad footer size");
   }
-  SUBCASE("resealed unknown flags") {
-    store_le<std::uint64_t>(bytes, 8, 1);
+  SUBCASE("resealed unknown flags (bit 0, signed, is known; bit 1 is not)") {
+    store_le<std::uint64_t>(bytes, 8, footer::kFlagSigned | 2);
     reseal(bytes);
     auto out = footer::decode(bytes);
     REQUIRE_FALSE(out);

@@ -33,21 +33,7 @@ Result<std::pair<std::uint64_t, squashfs::Superblock>> scan(const std::string& p
   return scan_for_image(fd->get(), path, start, fs::file_size(path));
 }
 
-/// A minimal 64-bit little-endian ELF header with no program or section headers: image_end() is 64.
-std::string minimal_elf_header() {
-  Elf64_Ehdr h{};
-  std::memcpy(h.e_ident, ELFMAG, SELFMAG);
-  h.e_ident[EI_CLASS] = ELFCLASS64;
-  h.e_ident[EI_DATA] = ELFDATA2LSB;
-  h.e_ident[EI_VERSION] = EV_CURRENT;
-  h.e_type = ET_EXEC;
-  h.e_machine = EM_X86_64;
-  h.e_version = EV_CURRENT;
-  h.e_ehsize = sizeof(Elf64_Ehdr);
-  h.e_phentsize = sizeof(Elf64_Phdr);
-  h.e_shentsize = sizeof(Elf64_Shdr);
-  return std::string(reinterpret_cast<const char*>(&h), sizeof h);
-}
+using test::minimal_elf_header;
 
 manifest::Manifest sample_manifest() {
   manifest::Manifest m;

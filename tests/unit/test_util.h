@@ -3,6 +3,7 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <span>
 #include <sstream>
@@ -114,6 +116,22 @@ inline std::array<std::byte, squashfs::kSuperblockSize> make_superblock(std::uin
   store_le<std::uint64_t>(b, SbField::kDirTable, 200);
   store_le<std::uint64_t>(b, SbField::kIdTable, 300);
   return sb;
+}
+
+/// A minimal 64-bit little-endian ELF header with no program or section headers: image_end() is 64.
+inline std::string minimal_elf_header() {
+  Elf64_Ehdr h{};
+  std::memcpy(h.e_ident, ELFMAG, SELFMAG);
+  h.e_ident[EI_CLASS] = ELFCLASS64;
+  h.e_ident[EI_DATA] = ELFDATA2LSB;
+  h.e_ident[EI_VERSION] = EV_CURRENT;
+  h.e_type = ET_EXEC;
+  h.e_machine = EM_X86_64;
+  h.e_version = EV_CURRENT;
+  h.e_ehsize = sizeof(Elf64_Ehdr);
+  h.e_phentsize = sizeof(Elf64_Phdr);
+  h.e_shentsize = sizeof(Elf64_Shdr);
+  return std::string(reinterpret_cast<const char*>(&h), sizeof h);
 }
 
 /// A real SquashFS image of a tiny tree (one file holding "hello\n"), made by mksquashfs in `work`.

@@ -1,0 +1,37 @@
+// `./app verify [--key PUBKEY]` and `run --require-signature PUBKEY`: the image and manifest hashed
+// against the footer, and the footer's signature checked. Never mounts anything.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "format/signature.h"
+#include "self.h"
+
+namespace havre::runtime {
+
+/// A public key to require, and the file it came from (for messages).
+struct RequiredKey {
+  signature::PublicKey key{};
+  std::string path;
+};
+
+struct Verification {
+  std::string report;                 // one line per check, for stdout
+  std::vector<std::string> failures;  // empty: everything checked is fine
+  bool ok() const { return failures.empty(); }
+};
+
+/// Reads the footer itself (so a manifest that no longer matches is reported, not just skipped), hashes
+/// the image and the manifest in 1 MiB reads and checks the signature block, against `key` when given
+/// (a signature is then required). Only I/O errors are an Error; everything else is a failure.
+Result<Verification> verify_appliance(const Appliance& app, const std::optional<RequiredKey>& key);
+
+/// For `run --require-signature`, before anything is mounted: the signature by `key` first (no hashing
+/// if it is missing or wrong), then the image and manifest against the footer it covers. The error
+/// says what is wrong.
+Status require_signature(const Appliance& app, const RequiredKey& key);
+
+}  // namespace havre::runtime
