@@ -17,6 +17,7 @@ struct CliOptions {
   std::uint64_t prune_max_bytes = 10ULL << 30;  // cache prune --max-size
   int prune_max_age_days = 30;                  // cache prune --older-than
   bool quiet = false, verbose = false;
+  bool json = false;  // --json: a summary of the build on stdout (summary.h)
   int exit_code = 0;  // kExit: --help printed (0) or a usage error already printed (2)
 };
 
