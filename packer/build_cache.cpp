@@ -62,7 +62,8 @@ Status add_tree(KeyBuilder& key, const std::string& path) {
 
 }  // namespace
 
-Result<std::string> image_cache_key(const Recipe& r, const std::string& base_sha256) {
+Result<std::string> image_cache_key(const Recipe& r, const std::string& base_sha256,
+                                    const BuildEpoch& epoch) {
   if (r.base.kind == BaseSpec::Kind::kDirectory || base_sha256.empty()) return std::string();
   KeyBuilder key;
   key.add("havre-image-1");
@@ -82,6 +83,7 @@ Result<std::string> image_cache_key(const Recipe& r, const std::string& base_sha
   key.add(r.squashfs.compression);
   key.add(std::to_string(r.squashfs.block_size));
   key.add(r.squashfs.level ? std::to_string(*r.squashfs.level) : "-");
+  key.add(epoch.chosen() ? "epoch:" + std::to_string(epoch.seconds) : "epoch:base");
   return key.finish();
 }
 

@@ -20,7 +20,8 @@ std::string first_line(const std::string& step) {
 }  // namespace
 
 Status run_build_steps(const std::string& rootfs, const std::vector<std::string>& steps,
-                       const std::map<std::string, std::string>& env, const std::string& hostname) {
+                       const std::map<std::string, std::string>& env, const std::string& hostname,
+                       std::uint32_t epoch) {
   if (steps.empty()) return {};
   if (::geteuid() != 0)
     return error("`run` steps need root: they run as root inside the image (run havre-pack with sudo)");
@@ -33,7 +34,8 @@ Status run_build_steps(const std::string& rootfs, const std::vector<std::string>
   std::map<std::string, std::string> vars = {
       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
       {"HOME", "/root"},
-      {"DEBIAN_FRONTEND", "noninteractive"}};
+      {"DEBIAN_FRONTEND", "noninteractive"},
+      {"SOURCE_DATE_EPOCH", std::to_string(epoch)}};
   for (const auto& [k, v] : env) vars[k] = v;
   for (const auto& [k, v] : vars) spec.exec.env.push_back(k + "=" + v);
 

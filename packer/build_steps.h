@@ -2,6 +2,7 @@
 // with the runtime's own isolation code (pivot_root, /proc, /dev), host network and resolv.conf.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,7 +13,9 @@ namespace havre::pack {
 
 /// Runs each step as `/bin/sh -ec STEP` as root in `rootfs`, streaming its output prefixed with the
 /// step number. The first failing step stops the build with its number, first line and exit status.
+/// The steps see SOURCE_DATE_EPOCH=`epoch`, for the tools in the image that honour it.
 Status run_build_steps(const std::string& rootfs, const std::vector<std::string>& steps,
-                       const std::map<std::string, std::string>& env, const std::string& hostname);
+                       const std::map<std::string, std::string>& env, const std::string& hostname,
+                       std::uint32_t epoch);
 
 }  // namespace havre::pack

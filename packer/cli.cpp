@@ -12,6 +12,10 @@ CliOptions parse_args(int argc, char** argv) {
       "Usage: havre-pack RECIPE -o OUT [OPTIONS] | havre-pack cache add FILE... | cache list | cache prune\n"
       "       | havre-pack keygen [-o BASENAME] | havre-pack sign APP --key KEYFILE"};
   app.name("havre-pack");
+  app.footer(
+      "Exit status: 0 built; 1 the build failed (the error is on stderr, nothing is left behind);\n"
+      "2 bad command line; 128+N interrupted by signal N (130 for Ctrl-C, 143 for SIGTERM).\n"
+      "SOURCE_DATE_EPOCH: the build's time (see docs/reproducible.md).");
   app.add_option("recipe", o.pack.recipe, "The YAML recipe to build");
   app.add_option("-o,--output", o.pack.output, "Where to write the appliance");
   app.add_option("--runtime", o.pack.runtime, "The havre-runtime stub to use (default: next to havre-pack)");
@@ -22,6 +26,9 @@ CliOptions parse_args(int argc, char** argv) {
                "Build the image even if the cache holds one for the same inputs (run steps again)");
   app.add_option("--sign", o.pack.sign_key,
                  "Sign the appliance with this secret key (havre-pack keygen's .key)");
+  app.add_flag(
+      "--json", o.json,
+      "Print a JSON summary of the build on stdout (path, size, sha256s, bases); logs stay on stderr");
   app.add_flag("-q,--quiet", o.quiet, "Print errors only");
   app.add_flag("-v,--verbose", o.verbose, "Print every command run");
   bool version = false;

@@ -30,6 +30,7 @@ struct CliOptions {
   std::string sign_appliance;                   // sign APP
   std::string sign_key;                         // sign --key KEYFILE
   bool quiet = false, verbose = false;
+  bool json = false;  // --json: a summary of the build on stdout (summary.h)
   int exit_code = 0;  // kExit: --help printed (0) or a usage error already printed (2)
 };
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <vector>
 
@@ -19,8 +20,8 @@ namespace fs = std::filesystem;
 // out of the tree: a file or link replaces it, a directory to descend into through it is refused.
 class Copier {
  public:
-  Copier(const FileSpec& spec, StagedTree& tree, Attributes attributes)
-      : spec_(spec), tree_(tree), attributes_(attributes) {}
+  Copier(const FileSpec& spec, StagedTree& tree, Attributes attributes, std::uint32_t mtime)
+      : spec_(spec), tree_(tree), attributes_(attributes), mtime_(mtime) {}
 
   Status copy() {
     const fs::path dst(spec_.dst);
@@ -78,9 +79,12 @@ class Copier {
       std::error_code ec;
       for (const auto& e : fs::directory_iterator(src, ec)) children.push_back(e.path().filename().string());
       if (ec) return sys_error(ec.value(), "list " + src);
+      // Sorted: the copy does the same steps in the same order whatever the directory's order on disk.
+      std::sort(children.begin(), children.end());
       for (const std::string& child : children)
         if (auto ok = copy_entry(src + "/" + child, dir.get(), child, rel + "/" + child); !ok) return ok;
-      return {};
+      // Last: adding the children changed the directory's time.
+      return set_mtime(dir.get(), parent, name, rel);
     }
     if (exists && S_ISDIR(existing.st_mode)) return error("/" + rel + " is a directory in the image");
     if (exists && ::unlinkat(parent, name.c_str(), 0) != 0) return sys_error("replace /" + rel);
@@ -89,7 +93,8 @@ class Copier {
       const std::string target = fs::read_symlink(src, ec).string();
       if (ec) return sys_error(ec.value(), "readlink " + src);
       if (::symlinkat(target.c_str(), parent, name.c_str()) != 0) return sys_error("symlink /" + rel);
-      return set_attributes(-1, parent, name, rel, mode);
+      if (auto ok = set_attributes(-1, parent, name, rel, mode); !ok) return ok;
+      return set_mtime(-1, parent, name, rel);
     }
     if (!S_ISREG(st.st_mode)) return error(src + ": only files, directories and symlinks can be copied");
     UniqueFd out(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -102,7 +107,17 @@ class Copier {
       if (n < 0) return sys_error("copy " + src);
       if (n == 0) break;
     }
-    return set_attributes(out.get(), parent, name, rel, mode);
+    if (auto ok = set_attributes(out.get(), parent, name, rel, mode); !ok) return ok;
+    return set_mtime(out.get(), parent, name, rel);
+  }
+
+  // The build's epoch as access and modification time; a symlink (fd < 0) gets its own times set.
+  Status set_mtime(int fd, int parent, const std::string& name, const std::string& rel) {
+    const struct timespec times[2] = {{static_cast<time_t>(mtime_), 0}, {static_cast<time_t>(mtime_), 0}};
+    const int rc =
+        fd >= 0 ? ::futimens(fd, times) : ::utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    if (rc != 0) return sys_error("set the modification time of /" + rel);
+    return {};
   }
 
   // The entry's owner (default 0:0) and mode: on disk as root, in the fakeroot state otherwise.
@@ -129,6 +144,7 @@ class Copier {
   const FileSpec& spec_;
   StagedTree& tree_;
   Attributes attributes_;
+  std::uint32_t mtime_;
 };
 
 }  // namespace
@@ -144,10 +160,10 @@ Status check_file_sources(const std::vector<FileSpec>& files, const std::string&
 }
 
 Status apply_files(const std::vector<FileSpec>& files, const std::string& recipe_file, StagedTree& tree,
-                   Attributes attributes) {
+                   Attributes attributes, std::uint32_t mtime) {
   for (const FileSpec& f : files) {
     const std::string where = recipe_file + ":" + std::to_string(f.line) + ": files: " + f.dst;
-    if (auto ok = Copier(f, tree, attributes).copy(); !ok) return ok.error().wrap(where);
+    if (auto ok = Copier(f, tree, attributes, mtime).copy(); !ok) return ok.error().wrap(where);
   }
   return {};
 }

@@ -1,6 +1,7 @@
 // The recipe's `files`: host files and directories copied into the staged rootfs.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "base/error.h"
@@ -16,7 +17,9 @@ Status check_file_sources(const std::vector<FileSpec>& files, const std::string&
 /// files are replaced, descending through a link is refused), giving everything copied the entry's
 /// owner (default 0:0) and, when set, its mode. As root the
 /// attributes go on disk; otherwise into tree.db, which must then cover the tree (tarball bases).
+/// Everything copied gets the modification time `mtime` (the build's epoch): a checkout's file times
+/// say when it was checked out, not what the file is, so they never reach the image.
 Status apply_files(const std::vector<FileSpec>& files, const std::string& recipe_file, StagedTree& tree,
-                   Attributes attributes);
+                   Attributes attributes, std::uint32_t mtime);
 
 }  // namespace havre::pack

@@ -8,10 +8,13 @@
 #include "interrupt.h"
 #include "pack.h"
 #include "sign.h"
+#include "summary.h"
 #include "version.h"
 
 namespace {
 
+// Exit status (documented in --help): 0 built, 1 failed, 2 bad command line (cli.cpp), 128+N
+// interrupted by signal N.
 int report(const havre::Error& err) {
   havre::log::error("%s", err.message().c_str());
   return havre::pack::interrupted() ? 128 + havre::pack::interrupted() : 1;
@@ -89,6 +92,13 @@ int main(int argc, char** argv) {
     case CliOptions::Command::kPack:
       break;
   }
-  if (auto ok = havre::pack::pack(opts.pack); !ok) return report(ok.error());
+  auto result = havre::pack::pack(opts.pack);
+  if (!result) return report(result.error());
+  if (opts.json) {
+    auto summary = havre::pack::summary_json(*result);
+    if (!summary) return report(summary.error());
+    std::fputs(summary->c_str(), stdout);
+    if (std::fflush(stdout) != 0) return report(havre::sys_error("write the summary to stdout"));
+  }
   return 0;
 }

@@ -1,23 +1,28 @@
 #include "pack.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <ctime>
 #include <filesystem>
 #include <optional>
 
 #include "appliance.h"
+#include "base/io.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "build_cache.h"
 #include "build_steps.h"
 #include "cache.h"
 #include "debootstrap.h"
+#include "epoch.h"
 #include "fetch.h"
 #include "files.h"
 #include "format/keys.h"
 #include "format/manifest.h"
+#include "format/superblock.h"
 #include "interrupt.h"
 #include "recipe.h"
 #include "squashfs.h"
@@ -30,18 +35,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// RFC 3339 UTC; SOURCE_DATE_EPOCH (reproducible-builds.org) wins over the clock.
-std::string creation_time() {
-  std::time_t t = std::time(nullptr);
-  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) t = std::strtoll(sde, nullptr, 10);
-  char buf[32];
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-manifest::Manifest make_manifest(const Recipe& r, const manifest::Base& base) {
+manifest::Manifest make_manifest(const Recipe& r, const manifest::Base& base, const BuildEpoch& epoch) {
   manifest::Manifest m;
   m.name = r.name;
   m.version = r.version;
@@ -55,7 +49,9 @@ manifest::Manifest make_manifest(const Recipe& r, const manifest::Base& base) {
   m.user = r.user;
   m.build.havre_version = kVersion;
   m.build.bases = {base};
-  m.build.created = creation_time();
+  // Only a time somebody chose: the clock would make every build different, and an epoch derived
+  // from the base says nothing about when the appliance was made.
+  if (epoch.chosen()) m.build.created = rfc3339_utc(epoch.seconds);
   return m;
 }
 
@@ -93,9 +89,10 @@ Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts,
   return out;
 }
 
-Status finish_appliance(ApplianceWriter& writer, const Recipe& recipe, const manifest::Base& base,
-                        const std::optional<signature::SecretKey>& key) {
-  const std::string manifest_json = manifest::to_json(make_manifest(recipe, base));
+Result<PackResult> finish_appliance(ApplianceWriter& writer, const Recipe& recipe, const manifest::Base& base,
+                                    const BuildEpoch& epoch, bool image_from_cache,
+                                    const std::optional<signature::SecretKey>& key) {
+  const std::string manifest_json = manifest::to_json(make_manifest(recipe, base, epoch));
   auto footer = writer.finish(manifest_json, key ? &*key : nullptr);
   if (!footer) return footer.error();
   if (auto ok = check_interrupted(); !ok) return ok.error();
@@ -103,8 +100,43 @@ Status finish_appliance(ApplianceWriter& writer, const Recipe& recipe, const man
   log::info("wrote %s (image %llu bytes at offset %llu, sha256 %s)", writer.target_path().c_str(),
             static_cast<unsigned long long>(footer->image_size),
             static_cast<unsigned long long>(footer->image_offset), to_hex(footer->image_sha256).c_str());
-  if (key) log::info("signed with key id %s", keys::key_id_hex(signature::public_key_of(*key)).c_str());
-  return {};
+  PackResult result;
+  result.output = writer.target_path();
+  result.footer = *footer;
+  result.bases = {base};
+  result.epoch = epoch;
+  result.image_from_cache = image_from_cache;
+  if (key) {
+    result.signature_key_id = keys::key_id_hex(signature::public_key_of(*key));
+    log::info("signed with key id %s", result.signature_key_id.c_str());
+  }
+  return result;
+}
+
+// A SquashFS image's creation time: the epoch it was built with (build_image).
+Result<std::uint32_t> image_creation_time(const std::string& image) {
+  auto fd = open_fd(image, O_RDONLY);
+  if (!fd) return fd.error();
+  auto size = file_size(fd->get(), image);
+  if (!size) return size.error();
+  std::array<std::byte, squashfs::kSuperblockSize> bytes{};
+  if (::pread(fd->get(), bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
+    return sys_error("read the superblock of " + image);
+  auto sb = squashfs::parse(bytes, 0, *size);
+  if (!sb) return sb.error().wrap(image);
+  return sb->mkfs_time;
+}
+
+const char* source_name(BuildEpoch::Source source) {
+  switch (source) {
+    case BuildEpoch::Source::kEnvironment:
+      return "SOURCE_DATE_EPOCH";
+    case BuildEpoch::Source::kRecipe:
+      return "the recipe's source_date_epoch";
+    case BuildEpoch::Source::kBase:
+      break;
+  }
+  return "the newest time in the base";
 }
 
 }  // namespace
@@ -121,10 +153,15 @@ Result<std::string> find_runtime(const std::string& explicit_path) {
   return error("cannot find the havre-runtime stub next to " + self.string() + "; pass --runtime");
 }
 
-Status pack(const PackOptions& opts) {
-  // 1. Read the recipe; every mistake in it is reported before any work starts.
+Result<PackResult> pack(const PackOptions& opts) {
+  // 1. Read the recipe; every mistake in it is reported before any work starts. The build's epoch
+  //    (epoch.h): SOURCE_DATE_EPOCH, else the recipe's, else derived from the base once it is staged.
   auto recipe = load_recipe(opts.recipe);
   if (!recipe) return recipe.error();
+  auto epoch = choose_epoch(std::getenv("SOURCE_DATE_EPOCH"), recipe->source_date_epoch);
+  if (!epoch) return epoch.error();
+  // The caller's umask must not reach the image (directories that files entries create, for one).
+  ::umask(022);
   if (auto ok = check_file_sources(recipe->files, recipe->file); !ok) return ok.error();
   if (!recipe->run.empty() && ::geteuid() != 0)
     return error(recipe->file + ": `run` steps need root: they run as root inside the image (use sudo)");
@@ -152,7 +189,7 @@ Status pack(const PackOptions& opts) {
   std::string image_key;
   std::optional<Cache> cache;
   if (opts.use_image_cache) {
-    auto key = image_cache_key(*recipe, base->record.sha256);
+    auto key = image_cache_key(*recipe, base->record.sha256, *epoch);
     if (!key) return key.error();
     image_key = *key;
     if (!image_key.empty()) {
@@ -170,8 +207,13 @@ Status pack(const PackOptions& opts) {
   if (!cached_image.empty() && ::access(cached_image.c_str(), R_OK) == 0) {
     log::info("image unchanged: reusing %s", cached_image.c_str());
     cache->touch(cached_image);
+    if (!epoch->chosen()) {  // derived from the base when the image was built, and recorded in it
+      auto seconds = image_creation_time(cached_image);
+      if (!seconds) return seconds.error();
+      epoch->seconds = *seconds;
+    }
     if (auto ok = writer->copy_image_from(cached_image); !ok) return ok.error();
-    return finish_appliance(*writer, *recipe, base->record, key);
+    return finish_appliance(*writer, *recipe, base->record, *epoch, true, key);
   }
 
   // 5. Stage the rootfs: unpack the tarball; take a directory as it is, or copy it when the recipe
@@ -196,14 +238,35 @@ Status pack(const PackOptions& opts) {
     tree.dir = base->directory;
   }
 
-  // 6. The recipe's files, then its build steps, each in a container on the staged tree.
-  if (auto ok = apply_files(recipe->files, recipe->file, tree, attributes); !ok) return ok.error();
-  if (auto ok = run_build_steps(tree.dir, recipe->run, recipe->env, recipe->name); !ok) return ok.error();
+  if (!epoch->chosen()) {
+    // Deterministic and no older than anything in the base, so the base keeps its own times.
+    if (base->tarball.empty()) {
+      auto newest = newest_mtime(base->directory);
+      if (!newest) return newest.error().wrap("base directory");
+      epoch->seconds = *newest;
+    } else {
+      epoch->seconds = clamp_time(tree.newest_mtime);
+    }
+  }
+  log::info("build time %s (from %s)", rfc3339_utc(epoch->seconds).c_str(), source_name(epoch->source));
+  if (epoch->seconds > std::time(nullptr))
+    log::warn(
+        "the build time %s is in the future: what the build creates keeps its real, earlier times, so "
+        "this build is not reproducible",
+        rfc3339_utc(epoch->seconds).c_str());
+
+  // 6. The recipe's files (stamped with the epoch), then its build steps, each in a container on the
+  //    staged tree.
+  if (auto ok = apply_files(recipe->files, recipe->file, tree, attributes, epoch->seconds); !ok)
+    return ok.error();
+  if (auto ok = run_build_steps(tree.dir, recipe->run, recipe->env, recipe->name, epoch->seconds); !ok)
+    return ok.error();
 
   // 7. mksquashfs writes the image straight into the output, after the stub; the image cache keeps a copy.
+  //    Every time newer than the epoch (files the steps wrote, directories they changed) is stored as it.
   log::info("building the %s SquashFS image", recipe->squashfs.compression.c_str());
   if (auto ok = build_image(tree, recipe->squashfs, recipe->exclude, work->path(), writer->temp_path(),
-                            writer->image_offset());
+                            writer->image_offset(), epoch->seconds);
       !ok)
     return ok.error();
   if (auto ok = check_interrupted(); !ok) return ok.error();
@@ -220,7 +283,7 @@ Status pack(const PackOptions& opts) {
     }
   }
   // 8. Manifest and footer, then fsync + rename into place.
-  return finish_appliance(*writer, *recipe, base->record, key);
+  return finish_appliance(*writer, *recipe, base->record, *epoch, false, key);
 }
 
 }  // namespace havre::pack

@@ -2,8 +2,12 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/error.h"
+#include "epoch.h"
+#include "format/footer.h"
+#include "format/manifest.h"
 
 namespace havre::pack {
 
@@ -17,7 +21,17 @@ struct PackOptions {
   std::string sign_key;         // --sign KEYFILE: a havre-pack keygen .key file; "" = unsigned
 };
 
-Status pack(const PackOptions& opts);
+/// What a build wrote, for `--json`.
+struct PackResult {
+  std::string output;  // the appliance, absolute
+  footer::Footer footer;
+  std::vector<manifest::Base> bases;
+  BuildEpoch epoch;
+  bool image_from_cache = false;
+  std::string signature_key_id;  // hex; empty when not signed (--sign)
+};
+
+Result<PackResult> pack(const PackOptions& opts);
 
 /// The runtime stub: `explicit_path` if set, else $HAVRE_RUNTIME, else beside this executable
 /// (build tree) or in ../lib/havre (installed).

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -99,7 +100,15 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   std::vector<char*> cargv, cenv;
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
-  for (char** e = environ; *e; ++e) cenv.push_back(*e);
+  // extra_env replaces a variable we have (getenv() would find our copy first).
+  auto overridden = [&extra_env](std::string_view var) {
+    const std::string_view name = var.substr(0, var.find('='));
+    return std::any_of(extra_env.begin(), extra_env.end(), [name](const std::string& e) {
+      return std::string_view(e).substr(0, e.find('=')) == name;
+    });
+  };
+  for (char** e = environ; *e; ++e)
+    if (!overridden(*e)) cenv.push_back(*e);
   for (const std::string& e : extra_env) cenv.push_back(const_cast<char*>(e.c_str()));
   cenv.push_back(nullptr);
   pid_t pid = -1;

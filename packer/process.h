@@ -16,9 +16,10 @@ struct ProcessResult {
 };
 
 /// Runs argv[0] (looked up in PATH) in a process group of its own, stdin /dev/null, stdout+stderr
-/// captured, with `extra_env` (K=V) added to our environment. Interrupting havre-pack terminates the
-/// whole group (SIGTERM, then SIGKILL after a grace period) and returns the interruption as an error.
-/// `on_line`, when set, also receives each complete output line as it arrives (progress for long runs).
+/// captured, with `extra_env` (K=V) added to our environment (replacing our value of the same name).
+/// Interrupting havre-pack terminates the whole group (SIGTERM, then SIGKILL after a grace period) and
+/// returns the interruption as an error. `on_line`, when set, also receives each complete output line as it
+/// arrives (progress for long runs).
 Result<ProcessResult> run_process(const std::vector<std::string>& argv,
                                   const std::function<void(const std::string&)>& on_line = {},
                                   const std::vector<std::string>& extra_env = {});

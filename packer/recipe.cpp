@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "epoch.h"
+
 namespace havre::pack {
 namespace {
 
@@ -318,9 +320,10 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
   recipe.file = file;
   const fs::path dir = fs::absolute(fs::path(file)).parent_path();
   if (!root.IsMap()) return r.at(root, "", "a recipe is a YAML mapping");
-  if (auto ok = r.check_map(root, "",
-                            {"name", "version", "base", "entrypoint", "cmd", "env", "workdir", "hostname",
-                             "labels", "args", "user", "files", "run", "exclude", "squashfs"});
+  if (auto ok =
+          r.check_map(root, "",
+                      {"name", "version", "base", "entrypoint", "cmd", "env", "workdir", "hostname", "labels",
+                       "args", "user", "files", "run", "exclude", "squashfs", "source_date_epoch"});
       !ok)
     return ok.error();
 
@@ -381,6 +384,12 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
   if (auto ok = parse_base(r, root["base"], dir, recipe.base); !ok) return ok.error();
   if (root["squashfs"])
     if (auto ok = parse_squashfs(r, root["squashfs"], recipe.squashfs); !ok) return ok.error();
+  if (root["source_date_epoch"]) {
+    const YAML::Node e = root["source_date_epoch"];
+    auto seconds = e.IsScalar() ? parse_epoch(e.Scalar()) : Result<std::uint32_t>(error("expected a number"));
+    if (!seconds) return r.at(e, "source_date_epoch", seconds.error().context);
+    recipe.source_date_epoch = *seconds;
+  }
   return recipe;
 }
 

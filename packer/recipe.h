@@ -65,6 +65,9 @@ struct Recipe {
   std::vector<std::string> run;      // build steps, each run with /bin/sh -ec inside the rootfs
   std::vector<std::string> exclude;  // globs (relative to the image root) kept out of the image
   SquashfsSpec squashfs;
+  /// The build's timestamp (seconds since 1970, UTC) when the recipe pins one; SOURCE_DATE_EPOCH in
+  /// the environment overrides it (epoch.h).
+  std::optional<std::uint32_t> source_date_epoch;
 };
 
 /// Reads and checks a recipe. Errors name "file:line:column" and the key.

@@ -48,7 +48,8 @@ std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsS
 }
 
 Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::vector<std::string>& exclude,
-                   const std::string& work_dir, const std::string& output, std::uint64_t offset) {
+                   const std::string& work_dir, const std::string& output, std::uint64_t offset,
+                   std::uint32_t epoch) {
   // Unprivileged builds: mksquashfs sees the archive's attributes through fakeroot (fakeroot_db.h).
   std::optional<FakedDaemon> faked;
   std::vector<std::string> env;
@@ -64,6 +65,9 @@ Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::
     faked.emplace(std::move(*daemon));
     env = faked->environment();
   }
+  // mksquashfs 4.5 refuses -mkfs-time/-all-time together with SOURCE_DATE_EPOCH, and -all-time would
+  // erase the base's own times; SOURCE_DATE_EPOCH sets the creation time and clamps, as wanted.
+  env.push_back("SOURCE_DATE_EPOCH=" + std::to_string(epoch));
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   auto argv = mksquashfs_argv(tree.dir, spec, exclude, output, offset, cores);
   std::string line;

@@ -18,8 +18,11 @@ std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsS
                                          std::uint64_t offset, unsigned processors);
 
 /// Runs mksquashfs on the tree; when the tree carries a fakeroot state (unprivileged builds), under
-/// a faked daemon loaded with it.
+/// a faked daemon loaded with it. `epoch` becomes the image's creation time, and every file time
+/// newer than it is stored as `epoch` (mksquashfs's own SOURCE_DATE_EPOCH clamping, which leaves the
+/// tree on disk alone: a directory base is the user's own).
 Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::vector<std::string>& exclude,
-                   const std::string& work_dir, const std::string& output, std::uint64_t offset);
+                   const std::string& work_dir, const std::string& output, std::uint64_t offset,
+                   std::uint32_t epoch);
 
 }  // namespace havre::pack

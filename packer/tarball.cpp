@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <functional>
@@ -121,6 +122,7 @@ Result<StagedTree> extract_tarball(const std::string& tarball, const std::string
     NodeAttrs attrs = attrs_of(e);
     const mode_t type = archive_entry_filetype(e);
     ++count;
+    tree.newest_mtime = std::max<std::int64_t>(tree.newest_mtime, archive_entry_mtime(e));
     if (name->empty()) {  // "./": the root directory itself
       if (type != AE_IFDIR) return refuse("the root is not a directory");
       tree.db.set("", attrs);

@@ -2,6 +2,7 @@
 // carries what an unprivileged extraction cannot (ownership, exact modes, device nodes, fifos).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,7 @@ namespace havre::pack {
 struct StagedTree {
   std::string dir;  // what mksquashfs reads
   FakerootDb db;    // the archive's attributes for every staged path; empty for a directory base
+  std::int64_t newest_mtime = 0;  // the newest modification time among the archive's entries
 };
 
 /// Hashes a file; a mismatch against `expected_hex` (when non-empty) is an error naming both digests.

@@ -96,7 +96,8 @@ std::string info_text(const Appliance& a) {
     for (const auto& [k, v] : m.labels) line("label", k + "=" + v);
     for (const manifest::Base& b : m.build.bases)
       line("base", b.kind + " " + b.source + (b.sha256.empty() ? "" : " sha256:" + b.sha256));
-    line("built", m.build.created + " by havre " + m.build.havre_version);
+    line("built",
+         (m.build.created.empty() ? "" : m.build.created + " ") + "by havre " + m.build.havre_version);
   }
   line("runtime", std::string("havre ") + kVersion);
   return out;

@@ -12,19 +12,16 @@ json to_value(const Manifest& m) {
   json bases = json::array();
   for (const Base& b : m.build.bases)
     bases.push_back({{"kind", b.kind}, {"source", b.source}, {"sha256", b.sha256}});
-  return json{
-      {"name", m.name},
-      {"version", m.version},
-      {"entrypoint", m.entrypoint},
-      {"cmd", m.cmd},
-      {"env", m.env},
-      {"workdir", m.workdir},
-      {"hostname", m.hostname},
-      {"labels", m.labels},
-      {"args", m.args},
-      {"user", m.user},
-      {"build", {{"havre_version", m.build.havre_version}, {"bases", bases}, {"created", m.build.created}}},
+  json build = {{"havre_version", m.build.havre_version}, {"bases", bases}};
+  // Absent unless the build chose a time: a reproducible build has no "now" to record.
+  if (!m.build.created.empty()) build["created"] = m.build.created;
+  json out{
+      {"name", m.name},         {"version", m.version}, {"entrypoint", m.entrypoint},
+      {"cmd", m.cmd},           {"env", m.env},         {"workdir", m.workdir},
+      {"hostname", m.hostname}, {"labels", m.labels},   {"args", m.args},
+      {"user", m.user},         {"build", build},
   };
+  return out;
 }
 
 Status get_string(const json& obj, const char* key, std::string& out) {

@@ -30,7 +30,7 @@ struct Manifest {
   struct Build {
     std::string havre_version;
     std::vector<Base> bases;
-    std::string created;  // RFC 3339, UTC
+    std::string created;  // RFC 3339, UTC; "" (and absent from the JSON) unless the build chose a time
   } build;
 };
 

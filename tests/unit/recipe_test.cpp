@@ -129,6 +129,27 @@ TEST_CASE("recipe: a block_size with more than nine digits is not read from its 
   CHECK_FALSE(r);
 }
 
+TEST_CASE("recipe: source_date_epoch") {
+  CHECK_FALSE(parsed(kMinimal).source_date_epoch);
+  auto epoch = [](const std::string& value) {
+    return parsed(std::string(kMinimal) + "source_date_epoch: " + value + "\n").source_date_epoch;
+  };
+  CHECK(epoch("1700000000") == 1700000000u);
+  CHECK(epoch("'0'") == 0u);
+  CHECK(epoch("4294967295") == 4294967295u);
+
+  auto refused = [](const std::string& value) {
+    return rejection(std::string(kMinimal) + "source_date_epoch: " + value + "\n");
+  };
+  CHECK(refused("4294967296") ==
+        "dir/r.yaml:4:20: source_date_epoch: '4294967296' is past 2106, the last time SquashFS can store");
+  CHECK(refused("-1") == "dir/r.yaml:4:20: source_date_epoch: '-1' is not a number of seconds since 1970");
+  CHECK(refused("2023-11-14").find("'2023-11-14' is not a number of seconds since 1970") !=
+        std::string::npos);
+  CHECK(refused("99999999999999999999").find("is not a number") != std::string::npos);
+  CHECK(refused("[1]") == "dir/r.yaml:4:20: source_date_epoch: expected a number");
+}
+
 TEST_CASE("recipe: unknown keys are named with file:line:column") {
   SUBCASE("top level") {
     const std::string msg = rejection(std::string(kMinimal) +
@@ -137,7 +158,7 @@ TEST_CASE("recipe: unknown keys are named with file:line:column") {
                                       "bogus: 1\n");
     CHECK(msg ==
           "dir/r.yaml:6:1: bogus: unknown key (expected one of: args, base, cmd, entrypoint, env, exclude, "
-          "files, hostname, labels, name, run, squashfs, user, version, workdir)");
+          "files, hostname, labels, name, run, source_date_epoch, squashfs, user, version, workdir)");
   }
   SUBCASE("indented, in base.tarball") {
     const std::string msg = rejection(
