@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "epoch.h"
+#include "format/manifest.h"
 
 namespace havre::pack {
 namespace {
@@ -44,12 +45,18 @@ class Reader {
 
   Result<std::string> string(const YAML::Node& node, const std::string& key) const {
     if (!node.IsScalar()) return at(node, key, "expected a string");
+    // yaml-cpp passes any bytes through, but strings end up in the JSON manifest, which is UTF-8.
+    if (!manifest::is_valid_utf8(node.Scalar())) return at(node, key, "not valid UTF-8");
     return node.Scalar();
   }
 
   // A list of strings; a single string is taken as a one-element list.
   Result<std::vector<std::string>> strings(const YAML::Node& node, const std::string& key) const {
-    if (node.IsScalar()) return std::vector<std::string>{node.Scalar()};
+    if (node.IsScalar()) {
+      auto s = string(node, key);
+      if (!s) return s.error();
+      return std::vector<std::string>{*s};
+    }
     if (!node.IsSequence()) return at(node, key, "expected a list of strings");
     std::vector<std::string> out;
     for (size_t i = 0; i < node.size(); ++i) {
@@ -65,10 +72,11 @@ class Reader {
     if (!node.IsMap()) return at(node, key, "expected a mapping of strings");
     std::map<std::string, std::string> out;
     for (const auto& kv : node) {
-      const std::string k = kv.first.as<std::string>();
-      auto v = string(kv.second, join(key, k));
+      auto k = string(kv.first, key);
+      if (!k) return k.error();
+      auto v = string(kv.second, join(key, *k));
       if (!v) return v.error();
-      out[k] = *v;
+      out[*k] = *v;
     }
     return out;
   }
@@ -79,11 +87,25 @@ class Reader {
   std::string file_;
 };
 
+// libstdc++'s std::regex matches recursively, a stack frame or more per character of input, so a
+// string of a few tens of KB overflows the stack. Nothing a recipe checks against a pattern needs
+// more than this; longer strings simply do not match.
+constexpr size_t kMaxMatched = 4096;
+
+bool matches(const std::string& text, std::smatch& m, const std::regex& re) {
+  return text.size() <= kMaxMatched && std::regex_match(text, m, re);
+}
+
+bool matches(const std::string& text, const std::regex& re) {
+  std::smatch unused;
+  return matches(text, unused, re);
+}
+
 Result<std::uint32_t> parse_size(const std::string& text) {
   // Eight digits are more than any valid size needs; longer numbers fail the match, never overflow.
   static const std::regex kSize("0*([0-9]{1,8})([KkMm]?)");
   std::smatch m;
-  if (!std::regex_match(text, m, kSize)) return error("'" + text + "' is not a size (e.g. 131072, 128K, 1M)");
+  if (!matches(text, m, kSize)) return error("'" + text + "' is not a size (e.g. 131072, 128K, 1M)");
   std::uint64_t v = std::stoull(m[1].str());
   if (m[2] == "K" || m[2] == "k") v <<= 10;
   if (m[2] == "M" || m[2] == "m") v <<= 20;
@@ -108,7 +130,7 @@ Result<std::string> parse_sha256(const Reader& r, const YAML::Node& node, const 
   auto s = r.string(node, key);
   if (!s) return s.error();
   static const std::regex kHex("[0-9a-fA-F]{64}");
-  if (!std::regex_match(*s, kHex)) return r.at(node, key, "expected 64 hex digits");
+  if (!matches(*s, kHex)) return r.at(node, key, "expected 64 hex digits");
   std::string out = *s;
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
@@ -135,7 +157,8 @@ Status parse_tarball(const Reader& r, const YAML::Node& t, const fs::path& dir, 
   auto u = r.string(t["url"], "base.tarball.url");
   if (!u) return u.error();
   static const std::regex kUrl("(https?|ftp|file)://.+");
-  if (!std::regex_match(*u, kUrl)) return r.at(t["url"], "base.tarball.url", "expected an http(s):// URL");
+  if (u->size() > kMaxMatched) return r.at(t["url"], "base.tarball.url", "longer than 4096 bytes");
+  if (!matches(*u, kUrl)) return r.at(t["url"], "base.tarball.url", "expected an http(s):// URL");
   if (base.sha256.empty())
     return r.at(t, "base.tarball", "a remote url needs 'sha256' (the download is verified against it)");
   base.source = base.url = *u;
@@ -149,14 +172,14 @@ Status parse_alpine(const Reader& r, const YAML::Node& a, BaseSpec& base) {
   auto version = r.string(a["version"], "base.alpine.version");
   if (!version) return version.error();
   static const std::regex kVersion("[0-9]+\\.[0-9]+\\.[0-9]+");
-  if (!std::regex_match(*version, kVersion))
+  if (!matches(*version, kVersion))
     return r.at(a["version"], "base.alpine.version", "expected a release version like 3.20.3");
   std::string arch = "x86_64";
   if (a["arch"]) {
     auto s = r.string(a["arch"], "base.alpine.arch");
     if (!s) return s.error();
     static const std::regex kArch("[a-z0-9_]+");
-    if (!std::regex_match(*s, kArch)) return r.at(a["arch"], "base.alpine.arch", "not an architecture name");
+    if (!matches(*s, kArch)) return r.at(a["arch"], "base.alpine.arch", "not an architecture name");
     arch = *s;
   }
   auto sha = parse_sha256(r, a["sha256"], "base.alpine.sha256");
@@ -181,7 +204,7 @@ Status parse_debootstrap(const Reader& r, const YAML::Node& d, const fs::path& d
     if (!d[key]) continue;
     auto s = r.string(d[key], std::string("base.debootstrap.") + key);
     if (!s) return s.error();
-    if (!std::regex_match(*s, kWord))
+    if (!matches(*s, kWord))
       return r.at(d[key], std::string("base.debootstrap.") + key, "'" + *s + "' is not a valid name");
     *field = *s;
   }
@@ -190,7 +213,7 @@ Status parse_debootstrap(const Reader& r, const YAML::Node& d, const fs::path& d
     auto list = r.strings(d[key], std::string("base.debootstrap.") + key);
     if (!list) return list.error();
     for (const std::string& w : *list)
-      if (!std::regex_match(w, kWord))
+      if (!matches(w, kWord))
         return r.at(d[key], std::string("base.debootstrap.") + key, "'" + w + "' is not a valid name");
     *field = *list;
   }
@@ -198,7 +221,9 @@ Status parse_debootstrap(const Reader& r, const YAML::Node& d, const fs::path& d
     auto m = r.string(d["mirror"], "base.debootstrap.mirror");
     if (!m) return m.error();
     static const std::regex kUrl("(https?|ftp|file)://[^ ]+");
-    if (!std::regex_match(*m, kUrl)) return r.at(d["mirror"], "base.debootstrap.mirror", "expected a URL");
+    if (m->size() > kMaxMatched)
+      return r.at(d["mirror"], "base.debootstrap.mirror", "longer than 4096 bytes");
+    if (!matches(*m, kUrl)) return r.at(d["mirror"], "base.debootstrap.mirror", "expected a URL");
     spec.mirror = *m;
   }
   if (d["keyring"]) {
@@ -233,8 +258,7 @@ Status parse_base(const Reader& r, const YAML::Node& node, const fs::path& dir, 
 Result<std::pair<std::uint32_t, std::optional<std::uint32_t>>> parse_owner(const std::string& text) {
   static const std::regex kOwner("([0-9]{1,10})(:([0-9]{1,10}))?");
   std::smatch m;
-  if (!std::regex_match(text, m, kOwner))
-    return error("expected a numeric owner UID[:GID], got '" + text + "'");
+  if (!matches(text, m, kOwner)) return error("expected a numeric owner UID[:GID], got '" + text + "'");
   const unsigned long long uid = std::stoull(m[1].str());
   const unsigned long long gid = m[3].matched ? std::stoull(m[3].str()) : uid;
   if (uid > 0xfffffffeULL || gid > 0xfffffffeULL) return error("owner '" + text + "' is out of range");
@@ -269,8 +293,7 @@ Status parse_files(const Reader& r, const YAML::Node& node, const fs::path& dir,
       auto m = r.string(f["mode"], key + ".mode");
       if (!m) return m.error();
       static const std::regex kMode("0?[0-7]{3,4}");
-      if (!std::regex_match(*m, kMode))
-        return r.at(f["mode"], key + ".mode", "expected an octal mode like 0755");
+      if (!matches(*m, kMode)) return r.at(f["mode"], key + ".mode", "expected an octal mode like 0755");
       spec.mode = static_cast<std::uint32_t>(std::stoul(*m, nullptr, 8));
     }
     if (f["owner"]) {
@@ -337,6 +360,8 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
     if (!s) return s.error();
     *field = *s;
   }
+  if (!manifest::is_valid_utf8(recipe.name))
+    return r.at(root, "name", "the recipe's file name is not valid UTF-8, so give a name");
   if (!recipe.workdir.empty() && recipe.workdir.front() != '/')
     return r.at(root["workdir"], "workdir", "must be an absolute path inside the image");
   for (auto [key, field] : {std::pair{"entrypoint", &recipe.entrypoint}, {"cmd", &recipe.cmd}}) {

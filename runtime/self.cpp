@@ -111,7 +111,8 @@ Result<std::pair<std::uint64_t, squashfs::Superblock>> scan_for_image(int fd, co
                                                                       std::uint64_t start,
                                                                       std::uint64_t file_size) {
   constexpr std::string_view kMagic("hsqs", 4);
-  std::vector<std::byte> buf(kScanChunk);
+  // No bigger than what is left of the file: a tail of a few KiB does not need 4 MiB zeroed.
+  std::vector<std::byte> buf(start < file_size ? std::min<std::uint64_t>(kScanChunk, file_size - start) : 0);
   std::uint64_t pos = start;
   std::string last_rejection;
   while (pos < file_size) {

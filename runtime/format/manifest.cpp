@@ -93,6 +93,16 @@ std::string to_json(const Manifest& m) { return to_value(m).dump(2) + "\n"; }
 
 std::string to_json_value(const Manifest& m) { return to_value(m).dump(2); }
 
+bool is_valid_utf8(std::string_view text) {
+  // The serializer is the judge: it throws type_error 316 on exactly the bytes it cannot write.
+  try {
+    (void)json(std::string(text)).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
 Result<Manifest> from_json(std::string_view text) {
   json v = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (v.is_discarded()) return error("manifest: not valid JSON");

@@ -43,5 +43,7 @@ Result<Manifest> from_json(std::string_view text);
 Result<std::pair<Manifest, size_t>> from_json_prefix(std::string_view text);
 /// Pretty-printed JSON of the manifest, for `info --json`.
 std::string to_json_value(const Manifest& m);
+/// Whether text can be a manifest string: JSON text is UTF-8, and to_json() throws on anything else.
+bool is_valid_utf8(std::string_view text);
 
 }  // namespace havre::manifest

@@ -225,4 +225,21 @@ TEST_CASE("manifest: from_json_prefix parses the manifest in front of other byte
   }
 }
 
+TEST_CASE("manifest: is_valid_utf8 accepts exactly what to_json can write") {
+  for (const std::string good : std::initializer_list<std::string>{
+           "", "plain", "caf\xc3\xa9", "\xe2\x98\x83", "\xf0\x9f\x90\xa7", std::string("a\0b", 3)}) {
+    CAPTURE(good);
+    CHECK(manifest::is_valid_utf8(good));
+    manifest::Manifest m;
+    m.name = good;
+    CHECK(manifest::from_json(manifest::to_json(m))->name == good);
+  }
+  // A stray continuation byte, a truncated sequence, an overlong '/', a UTF-16 surrogate, > U+10FFFF.
+  for (const std::string bad : std::initializer_list<std::string>{"\x80", "a\xc3", "\xc0\xaf", "\xed\xa0\x80",
+                                                                  "\xf4\x90\x80\x80", "\xff"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(manifest::is_valid_utf8(bad));
+  }
+}
+
 }  // namespace havre

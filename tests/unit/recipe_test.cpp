@@ -354,6 +354,81 @@ TEST_CASE("recipe: args") {
         "dir/r.yaml:4:7: args: expected a string");
 }
 
+// Found by tests/fuzz/fuzz_recipe: yaml-cpp passes any bytes through, and a string that is not UTF-8
+// made manifest::to_json() throw, so havre-pack aborted after building the image and left its work
+// directory behind. Such recipes are refused when read, naming where.
+TEST_CASE("recipe: strings that are not UTF-8 are refused") {
+  SUBCASE("a value") {
+    CHECK(rejection(std::string(kMinimal) + "version: 1\xfe\n") ==
+          "dir/r.yaml:4:10: version: not valid UTF-8");
+  }
+  SUBCASE("a quoted value") {
+    CHECK(rejection(std::string(kMinimal) + "name: \"a\xff\"\n") == "dir/r.yaml:4:7: name: not valid UTF-8");
+  }
+  SUBCASE("a single string taken as a list") {
+    CHECK(rejection(std::string(kMinimal) + "cmd: /bin/\xc3\n") == "dir/r.yaml:4:6: cmd: not valid UTF-8");
+  }
+  SUBCASE("an env name and a label value") {
+    CHECK(rejection(std::string(kMinimal) + "env: {\"A\xed\xa0\x80\": b}\n") ==
+          "dir/r.yaml:4:7: env: not valid UTF-8");
+    CHECK(rejection(std::string(kMinimal) + "labels: {a: \"\xc0\xaf\"}\n") ==
+          "dir/r.yaml:4:13: labels.a: not valid UTF-8");
+  }
+  SUBCASE("a base path, which the manifest records") {
+    CHECK(rejection("base:\n  directory: root\x80\n") == "dir/r.yaml:2:14: base.directory: not valid UTF-8");
+  }
+  SUBCASE("the file name, when it would be the name") {
+    auto r = parse_recipe(kMinimal, "dir/app\xff.yaml");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message() ==
+          "dir/app\xff.yaml:1:1: name: the recipe's file name is not valid UTF-8, so give a name");
+    auto named = parse_recipe(std::string(kMinimal) + "name: app\n", "dir/app\xff.yaml");
+    REQUIRE_MESSAGE(named, named.error().message());
+    CHECK(named->name == "app");
+  }
+  SUBCASE("UTF-8 beyond ASCII is fine") {
+    const Recipe r =
+        parsed(std::string(kMinimal) + "name: caf\xc3\xa9\nenv: {\xe2\x98\x83: \xf0\x9f\x90\xa7}\n");
+    CHECK(r.name == "caf\xc3\xa9");
+    CHECK(r.env.at("\xe2\x98\x83") == "\xf0\x9f\x90\xa7");
+  }
+}
+
+// Found while fuzzing recipes (reproduced with tests/fuzz/fuzz_recipe): libstdc++'s std::regex
+// recurses per character, so a value of some 50 KB checked against a pattern (a URL, a suite name, a
+// block size) overflowed the stack and havre-pack died of SIGSEGV. No pattern sees such a value now.
+TEST_CASE("recipe: values far too long for their pattern are refused, not a stack overflow") {
+  const std::string huge(1 << 20, '1');
+  auto ends_with = [](const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  SUBCASE("a URL") {
+    CHECK(rejection("base:\n  tarball:\n    url: https://" + huge + "\n    sha256: " + kSha + "\n") ==
+          "dir/r.yaml:3:10: base.tarball.url: longer than 4096 bytes");
+    CHECK(rejection("base:\n  debootstrap: {suite: bookworm, mirror: http://" + huge + "}\n") ==
+          "dir/r.yaml:2:42: base.debootstrap.mirror: longer than 4096 bytes");
+  }
+  SUBCASE("names and versions") {
+    CHECK(ends_with(rejection("base:\n  debootstrap: {suite: b" + huge + "}\n"), "' is not a valid name"));
+    CHECK(ends_with(rejection("base:\n  debootstrap: {suite: bookworm, include: [a" + huge + "]}\n"),
+                    "' is not a valid name"));
+    CHECK(rejection("base:\n  alpine: {version: " + huge + ".1.1, sha256: " + kSha + "}\n") ==
+          "dir/r.yaml:2:21: base.alpine.version: expected a release version like 3.20.3");
+  }
+  SUBCASE("a block size, an owner, a mode") {
+    CHECK(ends_with(
+        rejection(std::string(kMinimal) + "squashfs: {block_size: " + std::string(1 << 20, '0') + "4096}\n"),
+        "' is not a size (e.g. 131072, 128K, 1M)"));
+    CHECK(ends_with(rejection(std::string(kMinimal) + "user: \"" + huge + "\"\n"), "got '" + huge + "'"));
+    CHECK(rejection(std::string(kMinimal) + "files: [{src: a, dst: /a, mode: \"" + huge + "\"}]\n") ==
+          "dir/r.yaml:4:33: files[0].mode: expected an octal mode like 0755");
+  }
+  SUBCASE("4096 bytes still do") {
+    const std::string url = "https://example.org/" + std::string(4096 - 20, 'a');
+    CHECK(parsed("base:\n  tarball:\n    url: " + url + "\n    sha256: " + kSha + "\n").base.url == url);
+  }
+}
+
 TEST_CASE("recipe: load_recipe reads a file") {
   auto dir = test::temp_dir();
   const std::string path = dir.path() + "/app.yaml";
