@@ -1,5 +1,5 @@
-// libFuzzer target: the footer and manifest decoders (runtime/format/footer.*, manifest.*), the bytes
-// every appliance ends with and the first thing the runtime reads from an untrusted file.
+// libFuzzer target: the footer, manifest and signature block decoders (runtime/format/footer.*,
+// manifest.*, signature.*) and the key file parsers (keys.*), the bytes every appliance ends with and the first thing the runtime reads from an untrusted file.
 //
 // Input: [control u8][file size u64 LE][manifest bytes][footer, the last 128 bytes]
 //   control: fuzz::kFixChecksum / kFixManifest (fuzz_util.h) repair the footer before decoding, so
@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "format/footer.h"
+#include "format/keys.h"
 #include "format/manifest.h"
+#include "format/signature.h"
 #include "fuzz_util.h"
 
 namespace {
@@ -60,6 +62,21 @@ void manifest_checks(std::string_view text) {
   }
 }
 
+// A signed appliance has its signature block just before the footer; key files are one line of text.
+void signature_checks(std::span<const std::byte> file) {
+  if (file.size() >= signature::kBlockSize + footer::kSize) {
+    const auto bytes = file.subspan(file.size() - footer::kSize - signature::kBlockSize, signature::kBlockSize);
+    if (auto block = signature::decode(bytes)) {
+      const auto again = signature::encode(*block);
+      HAVRE_FUZZ_CHECK(std::memcmp(again.data(), bytes.data(), signature::kBlockSize) == 0);
+      (void)signature::verify(*block, file.last(footer::kSize));
+    }
+  }
+  const std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+  (void)keys::parse_public_key(text, "fuzz.pub");
+  (void)keys::parse_secret_key(text, "fuzz.key");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
@@ -77,5 +94,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
   }
   footer_checks(file, file_size);
   manifest_checks(std::string_view(reinterpret_cast<const char*>(file.data()), manifest_size));
+  signature_checks(file);
   return 0;
 }
