@@ -1,5 +1,6 @@
 // libFuzzer target: the footer, manifest and signature block decoders (runtime/format/footer.*,
-// manifest.*, signature.*) and the key file parsers (keys.*), the bytes every appliance ends with and the first thing the runtime reads from an untrusted file.
+// manifest.*, signature.*) and the key file parsers (keys.*), the bytes every appliance ends with and the
+// first thing the runtime reads from an untrusted file.
 //
 // Input: [control u8][file size u64 LE][manifest bytes][footer, the last 128 bytes]
 //   control: fuzz::kFixChecksum / kFixManifest (fuzz_util.h) repair the footer before decoding, so
@@ -40,8 +41,11 @@ void footer_checks(std::span<const std::byte> tail, std::uint64_t file_size) {
   HAVRE_FUZZ_CHECK(checked->image_offset <= footer_at &&
                    checked->image_size <= footer_at - checked->image_offset);
   HAVRE_FUZZ_CHECK(checked->manifest_offset >= checked->image_offset + checked->image_size);
-  HAVRE_FUZZ_CHECK(checked->manifest_offset <= footer_at);
-  HAVRE_FUZZ_CHECK(checked->manifest_size == footer_at - checked->manifest_offset);
+  // A signed appliance has its signature block between the manifest and the footer.
+  const std::uint64_t manifest_end = footer_at - (checked->is_signed() ? footer::kSignatureBlockSize : 0);
+  HAVRE_FUZZ_CHECK(footer_at >= (checked->is_signed() ? footer::kSignatureBlockSize : 0));
+  HAVRE_FUZZ_CHECK(checked->manifest_offset <= manifest_end);
+  HAVRE_FUZZ_CHECK(checked->manifest_size == manifest_end - checked->manifest_offset);
 }
 
 void manifest_checks(std::string_view text) {
@@ -65,7 +69,8 @@ void manifest_checks(std::string_view text) {
 // A signed appliance has its signature block just before the footer; key files are one line of text.
 void signature_checks(std::span<const std::byte> file) {
   if (file.size() >= signature::kBlockSize + footer::kSize) {
-    const auto bytes = file.subspan(file.size() - footer::kSize - signature::kBlockSize, signature::kBlockSize);
+    const auto bytes =
+        file.subspan(file.size() - footer::kSize - signature::kBlockSize, signature::kBlockSize);
     if (auto block = signature::decode(bytes)) {
       const auto again = signature::encode(*block);
       HAVRE_FUZZ_CHECK(std::memcmp(again.data(), bytes.data(), signature::kBlockSize) == 0);
