@@ -36,17 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 
 manifest::Manifest make_manifest(const Recipe& r, const manifest::Base& base, const BuildEpoch& epoch) {
-  manifest::Manifest m;
-  m.name = r.name;
-  m.version = r.version;
-  m.entrypoint = r.entrypoint;
-  m.cmd = r.cmd;
-  m.env = r.env;
-  m.workdir = r.workdir;
-  m.hostname = r.hostname;
-  m.labels = r.labels;
-  m.args = r.args;
-  m.user = r.user;
+  manifest::Manifest m = manifest_fields(r);
   m.build.havre_version = kVersion;
   m.build.bases = {base};
   // Only a time somebody chose: the clock would make every build different, and an epoch derived

@@ -441,4 +441,19 @@ Result<Recipe> load_recipe(const std::string& path) {
   return parse_recipe(text.str(), path);
 }
 
+manifest::Manifest manifest_fields(const Recipe& r) {
+  manifest::Manifest m;
+  m.name = r.name;
+  m.version = r.version;
+  m.entrypoint = r.entrypoint;
+  m.cmd = r.cmd;
+  m.env = r.env;
+  m.workdir = r.workdir;
+  m.hostname = r.hostname;
+  m.labels = r.labels;
+  m.args = r.args;
+  m.user = r.user;
+  return m;
+}
+
 }  // namespace havre::pack

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "format/manifest.h"
 
 namespace havre::pack {
 
@@ -74,5 +75,9 @@ struct Recipe {
 Result<Recipe> load_recipe(const std::string& path);
 /// Same, from text; `file` names it in messages and anchors relative paths.
 Result<Recipe> parse_recipe(const std::string& text, const std::string& file);
+
+/// The manifest fields a recipe sets (name, version, entrypoint, cmd, env, workdir, hostname, labels,
+/// args, user); havre-pack adds `build` (pack.cpp).
+manifest::Manifest manifest_fields(const Recipe& r);
 
 }  // namespace havre::pack

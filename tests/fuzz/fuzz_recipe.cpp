@@ -16,19 +16,9 @@ namespace {
 
 using namespace havre;
 
-// The recipe fields havre-pack copies into the manifest (packer/pack.cpp, make_manifest).
+// The manifest havre-pack would write for the recipe (packer/pack.cpp, make_manifest).
 manifest::Manifest manifest_of(const pack::Recipe& r) {
-  manifest::Manifest m;
-  m.name = r.name;
-  m.version = r.version;
-  m.entrypoint = r.entrypoint;
-  m.cmd = r.cmd;
-  m.env = r.env;
-  m.workdir = r.workdir;
-  m.hostname = r.hostname;
-  m.labels = r.labels;
-  m.args = r.args;
-  m.user = r.user;
+  manifest::Manifest m = pack::manifest_fields(r);
   m.build.bases = {{r.base.manifest_kind, r.base.source, r.base.sha256}};
   return m;
 }
