@@ -22,8 +22,8 @@ mkdir "$work/rootfs"
 tar -xzf "$alpine" -C "$work/rootfs"
 head -c 200M /dev/urandom >"$work/rootfs/big.bin"
 # Compressible (base64 text, about 3/4 after compression): reading them decompresses every block.
-base64 /dev/urandom | head -c 100M >"$work/rootfs/a.bin"
-base64 /dev/urandom | head -c 100M >"$work/rootfs/b.bin"
+head -c 100M <(base64 /dev/urandom) >"$work/rootfs/a.bin"
+head -c 100M <(base64 /dev/urandom) >"$work/rootfs/b.bin"
 (cd "$work/rootfs" && tar -cf "$work/rootfs.tar" .)
 printf 'name: bench\nbase: {tarball: {path: %s}}\n' "$work/rootfs.tar" >"$work/bench.yaml"
 build/havre-pack -q "$work/bench.yaml" -o "$work/app" --cache-dir "$work/cache"
