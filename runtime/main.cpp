@@ -2,13 +2,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 #include <string>
 
 #include "base/log.h"
 #include "cli.h"
 #include "extract.h"
-#include "format/keys.h"
 #include "info.h"
 #include "inspect.h"
 #include "run.h"
@@ -21,37 +19,6 @@ namespace {
 int report(const havre::Error& err) {
   havre::log::error("%s", err.message().c_str());
   return 125;  // a havre failure, as opposed to the command's own status
-}
-
-// `./app verify`: 0 when everything checked is intact, 1 when not, 125 when it could not check.
-int verify(const havre::runtime::Appliance& app, const std::string& key_file) {
-  std::optional<havre::runtime::RequiredKey> key;
-  if (!key_file.empty()) {
-    auto loaded = havre::keys::load_public_key(key_file);
-    if (!loaded) return report(loaded.error().wrap("verify --key"));
-    key = havre::runtime::RequiredKey{*loaded, key_file};
-  }
-  auto v = havre::runtime::verify_appliance(app, key);
-  if (!v) return report(v.error());
-  std::fputs(v->report.c_str(), stdout);
-  std::fflush(stdout);
-  if (v->ok()) return 0;
-  std::string why;
-  for (const std::string& f : v->failures) why += (why.empty() ? "" : "; ") + f;
-  havre::log::error("verification failed: %s: %s", app.path.c_str(), why.c_str());
-  return 1;
-}
-
-// --require-signature (or $HAVRE_REQUIRE_SIGNATURE): checked before anything is mounted.
-havre::Status check_required_signature(const havre::runtime::Appliance& app, std::string key_file) {
-  if (key_file.empty()) {
-    const char* env = std::getenv("HAVRE_REQUIRE_SIGNATURE");
-    if (env == nullptr || *env == '\0') return {};
-    key_file = env;
-  }
-  auto key = havre::keys::load_public_key(key_file);
-  if (!key) return key.error().wrap("--require-signature");
-  return havre::runtime::require_signature(app, {*key, key_file});
 }
 
 }  // namespace
@@ -81,7 +48,10 @@ int main(int argc, char** argv) {
       return 0;
     case Options::Command::kVerify:
       if (!app) return report(app.error());
-      return verify(*app, opts->key_file);
+      {
+        auto status = havre::runtime::verify_command(*app, opts->key_file);
+        return status ? *status : report(status.error());
+      }
     case Options::Command::kExtract: {
       if (!app) return report(app.error());
       if (auto ok = havre::runtime::extract_image(*app, opts->directory); !ok) return report(ok.error());
@@ -98,7 +68,8 @@ int main(int argc, char** argv) {
       break;
   }
   if (!app) return report(app.error());
-  if (auto ok = check_required_signature(*app, opts->run.require_signature); !ok) return report(ok.error());
+  if (auto ok = havre::runtime::check_required_signature(*app, opts->run.require_signature); !ok)
+    return report(ok.error());
   auto status = havre::runtime::run(*app, opts->run);
   if (!status) return report(status.error());
   return *status;

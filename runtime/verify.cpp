@@ -1,5 +1,7 @@
 #include "verify.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <tuple>
 
 #include "base/log.h"
@@ -127,6 +129,35 @@ Status require_signature(const Appliance& app, const RequiredKey& key) {
     return error(refusing + ": the signed footer is unusable (" + app.footer_problem + ")");
   log::debug("signature and hashes ok");
   return {};
+}
+
+Result<int> verify_command(const Appliance& app, const std::string& key_file) {
+  std::optional<RequiredKey> key;
+  if (!key_file.empty()) {
+    auto loaded = keys::load_public_key(key_file);
+    if (!loaded) return loaded.error().wrap("verify --key");
+    key = RequiredKey{*loaded, key_file};
+  }
+  auto v = verify_appliance(app, key);
+  if (!v) return v.error();
+  std::fputs(v->report.c_str(), stdout);
+  std::fflush(stdout);
+  if (v->ok()) return 0;
+  std::string why;
+  for (const std::string& f : v->failures) why += (why.empty() ? "" : "; ") + f;
+  log::error("verification failed: %s: %s", app.path.c_str(), why.c_str());
+  return 1;
+}
+
+Status check_required_signature(const Appliance& app, std::string key_file) {
+  if (key_file.empty()) {
+    const char* env = std::getenv("HAVRE_REQUIRE_SIGNATURE");
+    if (env == nullptr || *env == '\0') return {};
+    key_file = env;
+  }
+  auto key = keys::load_public_key(key_file);
+  if (!key) return key.error().wrap("--require-signature");
+  return require_signature(app, {*key, key_file});
 }
 
 }  // namespace havre::runtime

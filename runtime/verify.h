@@ -34,4 +34,12 @@ Result<Verification> verify_appliance(const Appliance& app, const std::optional<
 /// says what is wrong.
 Status require_signature(const Appliance& app, const RequiredKey& key);
 
+/// `./app verify [--key PUBKEY_FILE]`: prints the report on stdout and, on a failure, one error line.
+/// Returns the exit status: 0 everything checked is intact, 1 not; an Error (125) if it could not check.
+Result<int> verify_command(const Appliance& app, const std::string& key_file);
+
+/// --require-signature PUBKEY_FILE, or $HAVRE_REQUIRE_SIGNATURE when the option is not given (the
+/// default command parses no options); nothing to do when neither is set.
+Status check_required_signature(const Appliance& app, std::string key_file);
+
 }  // namespace havre::runtime
