@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/sha256.h"
 #include "format/keys.h"
+#include "format/signature.h"
 #include "self.h"
 #include "tempdir.h"
 
@@ -87,8 +88,8 @@ Result<std::string> sign_appliance(const std::string& path, const std::string& k
   if (*image != f.image_sha256)
     return error("sign " + path +
                  ": the image does not match its sha256 in the footer (damaged?); not signing it");
-  if (f.is_signed() && app->signature)
-    log::info("replacing the signature by key id %s", keys::key_id_hex(app->signature->public_key).c_str());
+  if (auto old = signature::find_block(app->fd.get(), path, app->file_size, f); old.block)
+    log::info("replacing the signature by key id %s", keys::key_id_hex(old.block->public_key).c_str());
 
   struct stat st {};
   if (::fstat(app->fd.get(), &st) != 0) return sys_error("stat " + path);

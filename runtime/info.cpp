@@ -4,6 +4,7 @@
 
 #include "base/sha256.h"
 #include "format/keys.h"
+#include "format/signature.h"
 #include "version.h"
 
 namespace havre::runtime {
@@ -11,12 +12,18 @@ namespace {
 
 using nlohmann::json;
 
-json signature_json(const Appliance& a) {
-  if (!a.signature) return nullptr;
-  std::string pub = keys::format_public_key(a.signature->public_key, "");
+// The signature block, read here (never at start-up); nothing when not located by a signed footer.
+signature::FoundBlock signature_of(const Appliance& a) {
+  if (!a.footer) return {};
+  return signature::find_block(a.fd.get(), a.path, a.file_size, *a.footer);
+}
+
+json signature_json(const signature::FoundBlock& found) {
+  if (!found.block) return nullptr;
+  std::string pub = keys::format_public_key(found.block->public_key, "");
   pub.pop_back();  // the newline
   return {{"algorithm", "ed25519"},
-          {"key_id", keys::key_id_hex(a.signature->public_key)},
+          {"key_id", keys::key_id_hex(found.block->public_key)},
           {"public_key", pub.substr(keys::kPublicPrefix.size())}};
 }
 
@@ -30,6 +37,7 @@ std::string join(const std::vector<std::string>& words) {
 
 std::string info_json(const Appliance& a) {
   const bool by_footer = a.located_by == LocatedBy::kFooter;
+  const signature::FoundBlock found = signature_of(a);
   json j{
       {"path", a.path},
       {"file_size", a.file_size},
@@ -42,7 +50,7 @@ std::string info_json(const Appliance& a) {
       {"manifest_size", a.manifest ? json(a.manifest_size) : json(nullptr)},
       {"manifest_sha256", by_footer ? json(to_hex(a.footer->manifest_sha256)) : json(nullptr)},
       {"signed", by_footer && a.footer->is_signed()},
-      {"signature", signature_json(a)},
+      {"signature", signature_json(found)},
       {"runtime_version", kVersion},
       {"squashfs",
        {{"compression", squashfs::compression_name(a.superblock.compression)},
@@ -54,7 +62,7 @@ std::string info_json(const Appliance& a) {
   };
   if (!by_footer) j["footer_problem"] = a.footer_problem;
   if (!a.manifest) j["manifest_problem"] = a.manifest_problem;
-  if (!a.signature_problem.empty()) j["signature_problem"] = a.signature_problem;
+  if (!found.problem.empty()) j["signature_problem"] = found.problem;
   return j.dump(2) + "\n";
 }
 
@@ -70,11 +78,12 @@ std::string info_text(const Appliance& a) {
     line("located by", "scan -- footer unusable: " + a.footer_problem);
   line("image", "offset " + std::to_string(a.image_offset) + ", " + std::to_string(a.image_size) + " bytes");
   if (a.footer) line("image sha256", to_hex(a.footer->image_sha256));
-  if (a.signature)
-    line("signature", "ed25519, key id " + keys::key_id_hex(a.signature->public_key) +
+  const signature::FoundBlock found = signature_of(a);
+  if (found.block)
+    line("signature", "ed25519, key id " + keys::key_id_hex(found.block->public_key) +
                           " (not checked here: ./app verify --key PUB)");
-  else if (!a.signature_problem.empty())
-    line("signature", "DAMAGED: " + a.signature_problem);
+  else if (!found.problem.empty())
+    line("signature", "DAMAGED: " + found.problem);
   else if (a.footer)
     line("signature", "none");
   line("squashfs", "4.0, " + squashfs::compression_name(a.superblock.compression) + ", block size " +

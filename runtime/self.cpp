@@ -45,15 +45,8 @@ Status locate_by_footer(Appliance& a) {
   a.manifest_size = f->manifest_size;
   a.manifest = std::move(*m);
   a.footer = *f;
-  // A damaged signature block does not make the footer unusable: verify and --require-signature
-  // report it, info shows it.
-  if (f->is_signed()) {
-    auto block = signature::read_block(a.fd.get(), a.path, a.file_size);
-    if (block)
-      a.signature = *block;
-    else
-      a.signature_problem = block.error().message();
-  }
+  // The signature block (if any) is read only by info and verify (signature::find_block); a damaged
+  // one does not make the footer unusable.
   return {};
 }
 

@@ -9,7 +9,6 @@
 #include "base/unique_fd.h"
 #include "format/footer.h"
 #include "format/manifest.h"
-#include "format/signature.h"
 #include "format/superblock.h"
 
 namespace havre::runtime {
@@ -23,9 +22,6 @@ struct Appliance {
   LocatedBy located_by = LocatedBy::kFooter;
   std::string footer_problem;            // why the footer was not used (scan only)
   std::optional<footer::Footer> footer;  // present when located by footer
-  // When the footer says signed: the block as decoded (not verified: verify.h), or why it is unusable.
-  std::optional<signature::Block> signature;
-  std::string signature_problem;
   std::uint64_t image_offset = 0;
   std::uint64_t image_size = 0;  // footer: padded region; scan: superblock bytes_used
   squashfs::Superblock superblock;

@@ -14,22 +14,13 @@ namespace {
 // The footer as written at the end of the file, with its signature block when it says it has one.
 struct Trailer {
   footer::Footer footer;
-  std::optional<signature::Block> block;
-  std::string block_problem;  // signed, but the block is unusable
+  signature::FoundBlock found;
 };
 
 Result<Trailer> read_trailer(const Appliance& app) {
   auto f = footer::read_from(app.fd.get(), app.path);
   if (!f) return f.error();
-  Trailer t{*f, std::nullopt, ""};
-  if (f->is_signed()) {
-    auto block = signature::read_block(app.fd.get(), app.path, app.file_size);
-    if (block)
-      t.block = *block;
-    else
-      t.block_problem = block.error().message();
-  }
-  return t;
+  return Trailer{*f, signature::find_block(app.fd.get(), app.path, app.file_size, *f)};
 }
 
 // "" when the signature is what `key` asks for (any valid one, or none, without a key); else why not.
@@ -41,16 +32,16 @@ std::string check_signature(const Trailer& t, const std::optional<RequiredKey>& 
     status = key ? "MISSING: not signed" : "none (not signed)";
     return key ? "not signed, and a signature by the key" + wanted + " is required" : "";
   }
-  if (!t.block) {
-    status = "DAMAGED: " + t.block_problem;
-    return "the signature block is unusable: " + t.block_problem;
+  if (!t.found.block) {
+    status = "DAMAGED: " + t.found.problem;
+    return "the signature block is unusable: " + t.found.problem;
   }
-  const std::string signer = keys::key_id_hex(t.block->public_key);
-  if (!signature::verify(*t.block, footer::encode(t.footer))) {
+  const std::string signer = keys::key_id_hex(t.found.block->public_key);
+  if (!signature::verify(*t.found.block, footer::encode(t.footer))) {
     status = "INVALID: the signature by key id " + signer + " does not match the footer";
     return "the signature by key id " + signer + " is INVALID (the footer, or the signature, was changed)";
   }
-  if (key && t.block->public_key != key->key) {
+  if (key && t.found.block->public_key != key->key) {
     status = "WRONG KEY: valid, but by key id " + signer + ", not by the key" + wanted;
     return "signed by key id " + signer + ", not by the key" + wanted;
   }

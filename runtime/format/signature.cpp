@@ -86,6 +86,13 @@ Result<Block> read_block(int fd, const std::string& path, std::uint64_t file_siz
   return decode(bytes);
 }
 
+FoundBlock find_block(int fd, const std::string& path, std::uint64_t file_size, const footer::Footer& f) {
+  if (!f.is_signed()) return {};
+  auto block = read_block(fd, path, file_size);
+  if (!block) return {std::nullopt, block.error().message()};
+  return {*block, ""};
+}
+
 std::vector<std::byte> message(std::span<const std::byte> footer_bytes) {
   std::vector<std::byte> m(kDomain.size() + kSignedFooterBytes);
   std::memcpy(m.data(), kDomain.data(), kDomain.size());

@@ -52,6 +52,14 @@ Result<Block> decode(std::span<const std::byte> bytes);
 /// Reads and decodes the block that ends kBlockSize bytes before the footer of a file of `file_size` bytes.
 Result<Block> read_block(int fd, const std::string& path, std::uint64_t file_size);
 
+/// The block of a file whose footer `f` says it is signed (not verified), or why it is unusable;
+/// nothing for an unsigned footer. Read on demand (info, verify), never at start-up.
+struct FoundBlock {
+  std::optional<Block> block;
+  std::string problem;  // signed, but the block is unusable
+};
+FoundBlock find_block(int fd, const std::string& path, std::uint64_t file_size, const footer::Footer& f);
+
 /// kDomain followed by the first kSignedFooterBytes of the encoded footer.
 std::vector<std::byte> message(std::span<const std::byte> footer_bytes);
 /// A block signing `footer_bytes` (an encoded footer whose flags already include kFlagSigned).

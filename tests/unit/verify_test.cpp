@@ -54,6 +54,12 @@ Appliance opened(const std::string& path) {
   return std::move(*a);
 }
 
+// The signature block as info and verify read it.
+signature::FoundBlock found(const Appliance& a) {
+  REQUIRE(a.footer.has_value());
+  return signature::find_block(a.fd.get(), a.path, a.file_size, *a.footer);
+}
+
 Verification verified(const std::string& path, const std::optional<RequiredKey>& key) {
   auto v = verify_appliance(opened(path), key);
   if (!v) FAIL(v.error().message());
@@ -84,7 +90,7 @@ TEST_CASE("verify: unsigned and signed appliances, intact and tampered with") {
     CHECK(v.report.find("manifest   ok: sha256 ") != std::string::npos);
     CHECK(v.report.find("signature  none (not signed)\n") != std::string::npos);
     CHECK(v.report.find("verified   " + path) != std::string::npos);
-    CHECK_FALSE(opened(path).signature.has_value());
+    CHECK_FALSE(found(opened(path)).block.has_value());
 
     const Verification with_key = verified(path, right);
     REQUIRE_FALSE(with_key.ok());
@@ -102,8 +108,9 @@ TEST_CASE("verify: unsigned and signed appliances, intact and tampered with") {
     test::write_file(path, b.file);
     const Appliance app = opened(path);
     CHECK(app.located_by == LocatedBy::kFooter);
-    REQUIRE(app.signature.has_value());
-    CHECK(app.signature->public_key == right.key);
+    const signature::FoundBlock sig = found(app);
+    REQUIRE(sig.block.has_value());
+    CHECK(sig.block->public_key == right.key);
     CHECK(verified(path, std::nullopt).ok());
     const Verification v = verified(path, right);
     CHECK_MESSAGE(v.ok(), failures(v));
@@ -157,7 +164,7 @@ TEST_CASE("verify: unsigned and signed appliances, intact and tampered with") {
     test::write_file(path, b.file);
     const Appliance app = opened(path);
     CHECK(app.located_by == LocatedBy::kFooter);
-    CHECK(app.signature_problem == "signature block: bad magic");
+    CHECK(found(app).problem == "signature block: bad magic");
     const Verification v = verified(path, std::nullopt);
     CHECK(failures(v) == "the signature block is unusable: signature block: bad magic\n");
   }
