@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -17,8 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include "base/io.h"
 #include "base/log.h"
-#include "base/unique_fd.h"
 
 namespace havre::runtime {
 namespace {
@@ -92,14 +93,6 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-Status write_text(const std::string& path, const std::string& text) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd.valid()) return sys_error("open " + path);
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-    return sys_error("write '" + text + "' to " + path);
-  return {};
-}
-
 // The counter `key` of a "key value" lines file (memory.events, memory.oom_control).
 std::uint64_t counter(const std::string& path, const std::string& key) {
   std::istringstream in(read_text(path));
@@ -113,16 +106,18 @@ std::uint64_t counter(const std::string& path, const std::string& key) {
 // Kills what is left in a container cgroup, then removes it; a cgroup whose last tasks are still
 // exiting is busy for a moment (usually well under a millisecond: poll fast, then slower, ~3 s).
 void remove_cgroup(const std::string& dir) {
+  int err = 0;
   for (int attempt = 0; attempt < 400; ++attempt) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
-    if (errno != EBUSY) break;
-    if (!write_text(dir + "/cgroup.kill", "1")) {  // cgroup v1 (or a v2 kernel before 5.14)
+    err = errno;
+    if (err != EBUSY) break;
+    if (!write_control_file(dir + "/cgroup.kill", "1")) {  // cgroup v1 (or a v2 kernel before 5.14)
       std::istringstream procs(read_text(dir + "/cgroup.procs"));
       for (pid_t pid; procs >> pid;) ::kill(pid, SIGKILL);
     }
     std::this_thread::sleep_for(std::chrono::microseconds(attempt < 100 ? 200 : 10000));
   }
-  log::warn("could not remove the cgroup %s: %s", dir.c_str(), std::strerror(errno));
+  log::warn("could not remove the cgroup %s: %s", dir.c_str(), std::strerror(err));
 }
 
 // Removes the empty havre-<pid> cgroups of runtimes that are gone (killed with SIGKILL, say).
@@ -152,9 +147,9 @@ std::string controller_option(const std::string& controller) {
 // What to tell a user whose limit cannot be applied.
 std::string delegation_hint() {
   if (::geteuid() == 0) return "";
-  return "; without root this needs a delegated cgroup v2 subtree (systemd-run --user --scope -p "
-         "Delegate=yes "
-         "./app ...; cgroup v1 has no delegation), or pass --cgroups best-effort to run without the limit";
+  return "; without root this needs a delegated cgroup v2 subtree "
+         "(systemd-run --user --scope -p Delegate=yes ./app ...; cgroup v1 has no delegation), "
+         "or pass --cgroups best-effort to run without the limit";
 }
 
 // cgroup v2 allows controllers only below cgroups without processes. When this runtime is alone in
@@ -162,7 +157,7 @@ std::string delegation_hint() {
 Status enable_v2_controllers(const std::string& parent, const std::vector<std::string>& controllers) {
   for (const std::string& c : controllers) {
     if (contains(split(read_text(parent + "/cgroup.subtree_control"), ' '), c)) continue;
-    auto ok = write_text(parent + "/cgroup.subtree_control", "+" + c);
+    auto ok = write_control_file(parent + "/cgroup.subtree_control", "+" + c);
     if (!ok && ok.error().errnum == EBUSY) {
       std::istringstream procs(read_text(parent + "/cgroup.procs"));
       std::vector<pid_t> pids;
@@ -170,8 +165,9 @@ Status enable_v2_controllers(const std::string& parent, const std::vector<std::s
       if (pids.size() == 1 && pids[0] == ::getpid()) {
         const std::string leaf = parent + "/havre-runtime-" + std::to_string(::getpid());
         if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + leaf);
-        if (auto moved = write_text(leaf + "/cgroup.procs", std::to_string(::getpid())); !moved) return moved;
-        ok = write_text(parent + "/cgroup.subtree_control", "+" + c);
+        if (auto moved = write_control_file(leaf + "/cgroup.procs", std::to_string(::getpid())); !moved)
+          return moved;
+        ok = write_control_file(parent + "/cgroup.subtree_control", "+" + c);
       } else {
         return error("cgroup v2 allows the " + c + " controller only below a cgroup without processes, and " +
                      parent + " holds " + std::to_string(pids.size()) +
@@ -200,7 +196,9 @@ Result<std::uint64_t> parse_memory_size(const std::string& text) {
   }
   if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos)
     return error("--memory " + text + ": expected a size such as 512m or 2g (units b, k, m, g, t)");
-  const std::uint64_t bytes = std::stoull(digits) * unit;
+  const std::uint64_t count = std::stoull(digits);
+  if (count > UINT64_MAX / unit) return error("--memory " + text + ": too large");
+  const std::uint64_t bytes = count * unit;
   if (bytes < (6ULL << 20)) return error("--memory " + text + ": the minimum is 6m");
   return bytes;
 }
@@ -278,25 +276,28 @@ Status write_limits(const ControllerPlace& place, const ResourceLimits& limits) 
   if (place.controller == "memory" && limits.memory_bytes) {
     const std::string bytes = std::to_string(*limits.memory_bytes);
     if (place.v2) {
-      if (auto ok = write_text(d + "/memory.max", bytes); !ok) return ok;
+      if (auto ok = write_control_file(d + "/memory.max", bytes); !ok) return ok;
       // No swap beyond the limit: --memory bounds memory and swap together. ENOENT: no swap here.
-      if (auto ok = write_text(d + "/memory.swap.max", "0"); !ok && ok.error().errnum != ENOENT) return ok;
+      if (auto ok = write_control_file(d + "/memory.swap.max", "0"); !ok && ok.error().errnum != ENOENT)
+        return ok;
     } else {
-      if (auto ok = write_text(d + "/memory.limit_in_bytes", bytes); !ok) return ok;
+      if (auto ok = write_control_file(d + "/memory.limit_in_bytes", bytes); !ok) return ok;
       // ENOENT: the kernel does not account swap (swapaccount=0).
-      if (auto ok = write_text(d + "/memory.memsw.limit_in_bytes", bytes); !ok && ok.error().errnum != ENOENT)
+      if (auto ok = write_control_file(d + "/memory.memsw.limit_in_bytes", bytes);
+          !ok && ok.error().errnum != ENOENT)
         return ok;
     }
   }
   if (place.controller == "cpu" && limits.cpus) {
     constexpr long kPeriod = 100000;  // microseconds, the kernel's and Docker's default period
     const long quota = std::lround(*limits.cpus * kPeriod);
-    if (place.v2) return write_text(d + "/cpu.max", std::to_string(quota) + " " + std::to_string(kPeriod));
-    if (auto ok = write_text(d + "/cpu.cfs_period_us", std::to_string(kPeriod)); !ok) return ok;
-    return write_text(d + "/cpu.cfs_quota_us", std::to_string(quota));
+    if (place.v2)
+      return write_control_file(d + "/cpu.max", std::to_string(quota) + " " + std::to_string(kPeriod));
+    if (auto ok = write_control_file(d + "/cpu.cfs_period_us", std::to_string(kPeriod)); !ok) return ok;
+    return write_control_file(d + "/cpu.cfs_quota_us", std::to_string(quota));
   }
   if (place.controller == "pids" && limits.pids)
-    return write_text(d + "/pids.max", std::to_string(*limits.pids));
+    return write_control_file(d + "/pids.max", std::to_string(*limits.pids));
   return {};
 }
 
@@ -344,7 +345,7 @@ Cgroup::~Cgroup() {
 
 Status Cgroup::join(pid_t pid) const {
   for (const ControllerPlace& p : dirs_)
-    if (auto ok = write_text(p.directory + "/cgroup.procs", std::to_string(pid)); !ok)
+    if (auto ok = write_control_file(p.directory + "/cgroup.procs", std::to_string(pid)); !ok)
       return ok.error().wrap("join the container's cgroup");
   return {};
 }

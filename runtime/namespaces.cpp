@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "base/io.h"
 #include "base/unique_fd.h"
 
 namespace havre::runtime {
@@ -21,14 +22,6 @@ int container_clone_flags(bool new_network, bool new_user) {
 }
 
 namespace {
-
-Status write_proc_file(const std::string& path, const std::string& text) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd.valid()) return sys_error("open " + path);
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-    return sys_error("write '" + text.substr(0, text.size() - 1) + "' to " + path);
-  return {};
-}
 
 std::string read_setting(const char* path) {
   char buf[32] = {};
@@ -44,12 +37,12 @@ std::string read_setting(const char* path) {
 Status write_id_maps(pid_t pid, unsigned inside_uid, unsigned inside_gid, unsigned outside_uid,
                      unsigned outside_gid) {
   const std::string proc = "/proc/" + std::to_string(pid);
-  if (auto ok = write_proc_file(proc + "/setgroups", "deny\n"); !ok) return ok;
+  if (auto ok = write_control_file(proc + "/setgroups", "deny\n"); !ok) return ok;
   const auto line = [](unsigned inside, unsigned outside) {
     return std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
   };
-  if (auto ok = write_proc_file(proc + "/uid_map", line(inside_uid, outside_uid)); !ok) return ok;
-  return write_proc_file(proc + "/gid_map", line(inside_gid, outside_gid));
+  if (auto ok = write_control_file(proc + "/uid_map", line(inside_uid, outside_uid)); !ok) return ok;
+  return write_control_file(proc + "/gid_map", line(inside_gid, outside_gid));
 }
 
 std::string user_namespace_error(int err) {

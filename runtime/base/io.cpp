@@ -1,7 +1,10 @@
 #include "base/io.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/unique_fd.h"
 
 namespace havre {
 
@@ -25,6 +28,16 @@ Status pread_exact(int fd, std::span<std::byte> buf, std::uint64_t offset, const
   if (*n != buf.size())
     return error("read " + path + ": file ends at " + std::to_string(offset + *n) + ", expected " +
                  std::to_string(buf.size()) + " bytes at offset " + std::to_string(offset));
+  return {};
+}
+
+Status write_control_file(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error("open " + path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    const std::string shown = !text.empty() && text.back() == '\n' ? text.substr(0, text.size() - 1) : text;
+    return sys_error("write '" + shown + "' to " + path);
+  }
   return {};
 }
 

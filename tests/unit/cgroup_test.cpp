@@ -36,6 +36,10 @@ TEST_CASE("cgroup: sizes, CPU counts and process limits are parsed strictly") {
   CHECK_FALSE(parse_memory_size("-64m"));
   CHECK_FALSE(parse_memory_size("64mb"));
   CHECK_FALSE(parse_memory_size("99999999999999999g"));
+  // Fifteen digits pass the length check; times 2^40 they do not fit in 64 bits.
+  auto huge = parse_memory_size("999999999999999t");
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().message() == "--memory 999999999999999t: too large");
   CHECK(parse_memory_size("12x").error().message().find("--memory 12x") != std::string::npos);
   CHECK(format_memory_size(64ULL << 20) == "64m");
   CHECK(format_memory_size((64ULL << 20) + 1) == "67108865");
