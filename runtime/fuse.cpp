@@ -41,11 +41,15 @@ class InstancePool {
   };
   using Instance = std::unique_ptr<sqfs_ll, Deleter>;
 
-  static Result<Instance> open(int fd, std::uint64_t offset, const std::string& path) {
+  /// Instances read the image at `offset` of the appliance through `fd` (owned; pread only).
+  InstancePool(UniqueFd fd, std::uint64_t offset, std::string path)
+      : fd_(std::move(fd)), offset_(offset), path_(std::move(path)) {}
+
+  Result<Instance> open() const {
     Instance ll(static_cast<sqfs_ll*>(std::calloc(1, sizeof(sqfs_ll))));
     if (!ll) return error("out of memory");
-    if (sqfs_init(&ll->fs, fd, static_cast<size_t>(offset)) != SQFS_OK)
-      return error("libsquashfuse cannot read the image in " + path);
+    if (sqfs_init(&ll->fs, fd_.get(), static_cast<size_t>(offset_)) != SQFS_OK)
+      return error("libsquashfuse cannot read the image in " + path_);
     if (sqfs_ll_init(ll.get()) != SQFS_OK) return error("libsquashfuse: initialization failed");
     return ll;
   }
@@ -54,10 +58,10 @@ class InstancePool {
 
   // This thread's instance: a free one, or a new one (a failure, i.e. out of memory, ends the
   // server: the container's file accesses then fail with ENOTCONN).
-  sqfs_ll* lease(int fd, std::uint64_t offset, const std::string& path) {
+  sqfs_ll* lease() {
     std::lock_guard lock(mutex_);
     if (free_.empty()) {
-      auto ll = open(fd, offset, path);
+      auto ll = open();
       if (!ll) {
         log::error("FUSE server: %s", ll.error().message().c_str());
         std::abort();
@@ -77,16 +81,15 @@ class InstancePool {
   }
 
  private:
+  UniqueFd fd_;
+  std::uint64_t offset_;
+  std::string path_;
   std::mutex mutex_;
   std::vector<Instance> free_, leased_;
 };
 
-// The pool of the one FUSE server of this process (the container's init), what it reads, and each
-// thread's lease.
+// The pool of the one FUSE server of this process (the container's init), and each thread's lease.
 InstancePool* g_pool = nullptr;
-int g_image_fd = -1;
-std::uint64_t g_image_offset = 0;
-std::string g_image_path;
 struct Lease {
   sqfs_ll* ll = nullptr;
   ~Lease() {
@@ -111,7 +114,7 @@ unsigned server_threads() {
 extern "C" void* __real_fuse_req_userdata(fuse_req_t req);
 extern "C" void* __wrap_fuse_req_userdata(fuse_req_t req) {
   if (g_pool == nullptr) return __real_fuse_req_userdata(req);
-  if (t_lease.ll == nullptr) t_lease.ll = g_pool->lease(g_image_fd, g_image_offset, g_image_path);
+  if (t_lease.ll == nullptr) t_lease.ll = g_pool->lease();
   return t_lease.ll;
 }
 
@@ -150,11 +153,11 @@ fuse_lowlevel_ops squashfs_operations() {
 Status mount_image_fuse(const Appliance& app, const std::string& target, unsigned uid, unsigned gid) {
   // 1. The file system: libsquashfuse instances reading the appliance at the image offset (their
   //    own fd), one per server thread.
-  const int image_fd = ::fcntl(app.fd.get(), F_DUPFD_CLOEXEC, 3);
-  if (image_fd < 0) return sys_error("dup the appliance fd");
+  UniqueFd image_fd(::fcntl(app.fd.get(), F_DUPFD_CLOEXEC, 3));
+  if (!image_fd.valid()) return sys_error("dup the appliance fd");
   unsigned threads = server_threads();
-  auto pool = std::make_unique<InstancePool>();
-  auto first = InstancePool::open(image_fd, app.image_offset, app.path);
+  auto pool = std::make_unique<InstancePool>(std::move(image_fd), app.image_offset, app.path);
+  auto first = pool->open();
   if (!first) return first.error();
   // Inode numbers must not depend on which instance handed them out: only libsquashfuse's stateless
   // 64-bit mapping (no table in ino_data) allows more than one.
@@ -172,12 +175,9 @@ Status mount_image_fuse(const Appliance& app, const std::string& target, unsigne
     return sys_error("mount FUSE on " + target);
 
   // 3. The server: a libfuse session on that fd ("/dev/fd/N" tells libfuse it is mounted already),
-  //    served by a thread of this process. Signals stay blocked in it (inherited mask): they are the
+  //    served by threads of this process. Signals stay blocked in them (inherited mask): they are the
   //    init's, read from its signalfd.
   static const fuse_lowlevel_ops ops = squashfs_operations();
-  g_image_fd = image_fd;
-  g_image_offset = app.image_offset;
-  g_image_path = app.path;
   g_pool = pool.release();  // lives as long as the process (the container's init)
   char arg0[] = "havre";
   char* argv[] = {arg0, nullptr};
