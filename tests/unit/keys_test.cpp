@@ -8,12 +8,6 @@
 namespace havre {
 namespace {
 
-signature::SecretKey new_key() {
-  auto key = keys::generate_secret_key();
-  REQUIRE(key);
-  return *key;
-}
-
 std::string parse_public_error(const std::string& text) {
   auto key = keys::parse_public_key(text, "k.pub");
   REQUIRE_FALSE(key);
@@ -29,7 +23,7 @@ std::string parse_secret_error(const std::string& text) {
 }  // namespace
 
 TEST_CASE("keys: formats round-trip") {
-  const signature::SecretKey sk = new_key();
+  const signature::SecretKey sk = test::new_secret_key();
   const signature::PublicKey pk = signature::public_key_of(sk);
   const std::string pub = keys::format_public_key(pk, "release key");
   CHECK(pub.rfind("havre-ed25519 ", 0) == 0);
@@ -54,7 +48,7 @@ TEST_CASE("keys: formats round-trip") {
 }
 
 TEST_CASE("keys: bad public key files are refused, naming the file") {
-  const signature::SecretKey sk = new_key();
+  const signature::SecretKey sk = test::new_secret_key();
   const std::string pub = keys::format_public_key(signature::public_key_of(sk), "");  // "...=\n"
   const std::string b64 = pub.substr(14, 44);
   CHECK(parse_public_error("") == "public key file k.pub: empty file");
@@ -80,7 +74,7 @@ TEST_CASE("keys: bad public key files are refused, naming the file") {
 }
 
 TEST_CASE("keys: bad secret key files are refused, naming the file") {
-  const signature::SecretKey sk = new_key();
+  const signature::SecretKey sk = test::new_secret_key();
   const std::string sec = keys::format_secret_key(sk);
   CHECK(parse_secret_error(keys::format_public_key(signature::public_key_of(sk), "x")) ==
         "secret key file k.key: this is a public key (signing needs the .key file)");
@@ -91,7 +85,7 @@ TEST_CASE("keys: bad secret key files are refused, naming the file") {
         "secret key file k.key: does not start with 'havre-ed25519-secret ' (not a havre secret key)");
   // The public half of another key pair after this seed.
   signature::SecretKey mixed = sk;
-  const signature::PublicKey other = signature::public_key_of(new_key());
+  const signature::PublicKey other = signature::public_key_of(test::new_secret_key());
   std::copy(other.begin(), other.end(), mixed.begin() + 32);
   CHECK(parse_secret_error(keys::format_secret_key(mixed)) ==
         "secret key file k.key: damaged (its public half does not belong to its seed)");
@@ -99,7 +93,7 @@ TEST_CASE("keys: bad secret key files are refused, naming the file") {
 
 TEST_CASE("keys: loading files") {
   auto dir = test::temp_dir();
-  const signature::SecretKey sk = new_key();
+  const signature::SecretKey sk = test::new_secret_key();
   const std::string key_path = dir.path() + "/k.key", pub_path = dir.path() + "/k.pub";
   test::write_file(key_path, keys::format_secret_key(sk));
   test::write_file(pub_path, keys::format_public_key(signature::public_key_of(sk), "c"));

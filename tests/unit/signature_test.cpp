@@ -12,12 +12,6 @@
 namespace havre {
 namespace {
 
-signature::SecretKey new_key() {
-  auto key = keys::generate_secret_key();
-  REQUIRE(key);
-  return *key;
-}
-
 footer::Footer sample_footer() {
   footer::Footer f;
   f.image_offset = 4096;
@@ -110,7 +104,7 @@ TEST_CASE("signature: the message is the domain string and footer bytes 0..111")
 }
 
 TEST_CASE("signature: sign and verify") {
-  const signature::SecretKey key = new_key();
+  const signature::SecretKey key = test::new_secret_key();
   footer::Footer f = sample_footer();
   f.flags = footer::kFlagSigned;
   auto footer_bytes = footer::encode(f);
@@ -135,7 +129,7 @@ TEST_CASE("signature: sign and verify") {
   }
   SUBCASE("another key's public key") {
     signature::Block other = block;
-    other.public_key = signature::public_key_of(new_key());
+    other.public_key = signature::public_key_of(test::new_secret_key());
     CHECK_FALSE(signature::verify(other, footer_bytes));
   }
   SUBCASE("the same footer bytes without the domain string do not verify") {
@@ -149,7 +143,7 @@ TEST_CASE("signature: sign and verify") {
 }
 
 TEST_CASE("signature: signed_trailer ends a signed appliance: block, then a footer with the flag") {
-  const signature::SecretKey key = new_key();
+  const signature::SecretKey key = test::new_secret_key();
   const footer::Footer f = sample_footer();
   const auto trailer = signature::signed_trailer(f, key);
   REQUIRE(trailer.size() == 256);

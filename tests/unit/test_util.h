@@ -22,10 +22,18 @@
 #include <vector>
 
 #include "format/endian.h"
+#include "format/keys.h"
 #include "format/superblock.h"
 #include "tempdir.h"
 
 namespace havre::test {
+
+/// A new random Ed25519 key pair (libsodium).
+inline signature::SecretKey new_secret_key() {
+  auto key = keys::generate_secret_key();
+  REQUIRE(key);
+  return *key;
+}
 
 /// A fresh directory under $TMPDIR (default /tmp), removed with everything in it at scope exit.
 inline pack::TempDir temp_dir() {

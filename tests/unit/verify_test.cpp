@@ -42,12 +42,6 @@ Built build(const std::string& work, const signature::SecretKey* key) {
   return b;
 }
 
-signature::SecretKey new_key() {
-  auto key = keys::generate_secret_key();
-  REQUIRE(key);
-  return *key;
-}
-
 Appliance opened(const std::string& path) {
   auto a = open_appliance(path);
   if (!a) FAIL(a.error().message());
@@ -76,9 +70,9 @@ std::string failures(const Verification& v) {
 
 TEST_CASE("verify: unsigned and signed appliances, intact and tampered with") {
   auto dir = test::temp_dir();
-  const signature::SecretKey key = new_key();
+  const signature::SecretKey key = test::new_secret_key();
   const RequiredKey right{signature::public_key_of(key), "right.pub"};
-  const RequiredKey wrong{signature::public_key_of(new_key()), "wrong.pub"};
+  const RequiredKey wrong{signature::public_key_of(test::new_secret_key()), "wrong.pub"};
   const std::string path = dir.path() + "/app";
 
   SUBCASE("unsigned, intact") {
