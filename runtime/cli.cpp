@@ -26,7 +26,8 @@ constexpr const char* kDescription =
     "--cap-add CAP, --cap-drop CAP, --seccomp unconfined, --memory SIZE, --cpus N, --pids-limit N,\n"
     "--cgroups best-effort, --require-signature PUB (also $HAVRE_REQUIRE_SIGNATURE=PUB, for the\n"
     "default command too).\n"
-    "Without root, runs use a user namespace and FUSE; HAVRE_DEBUG=1 traces the setup steps.\n\n"
+    "Without root, runs use a user namespace and FUSE (HAVRE_FUSE_THREADS=N server threads);\n"
+    "HAVRE_DEBUG=1 traces the setup steps.\n\n"
     "Exit status: the command's own, 125 if havre failed, 126 if CMD is not executable,\n"
     "127 if CMD is not found, 128+N if CMD was killed by signal N. verify: 0 if everything checked\n"
     "is intact, 1 if not, 125 if it could not check (e.g. an unreadable key file).";
