@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "dev.h"
 #include "image.h"
 #include "mount.h"
 
@@ -99,7 +100,8 @@ Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, con
   for (const std::string& dir : {upper, work})
     if (auto ok = mkdir_all(dir, 0755); !ok) return ok.error().wrap("writable layer");
   const std::string data = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
-  if (auto ok = mount_fs("overlay", root, "overlay", 0, data); !ok) {
+  // nodev: nodes the command creates (it keeps CAP_MKNOD) or that the image holds cannot be opened.
+  if (auto ok = mount_fs("overlay", root, "overlay", MS_NODEV, data); !ok) {
     if (!opts.persist_dir.empty())
       return ok.error().wrap("--persist " + opts.persist_dir +
                              " (in use by another run, or on a filesystem overlayfs cannot write to?)");
@@ -112,6 +114,7 @@ Result<std::string> mount_directory_root(const HostRefs& host, const std::string
   const std::string root = stage + "/root";
   if (::mkdir(root.c_str(), 0755) != 0) return sys_error("mkdir " + root);
   if (auto ok = bind_mount(fd_path(host.directory_root), root, false); !ok) return ok.error();
+  if (auto ok = forbid_device_nodes(root); !ok) return ok.error();
   return root;
 }
 
@@ -199,6 +202,9 @@ Status mount_binds(const std::string& root, const RunOptions& opts, const HostRe
     if (auto ok = ensure_mountpoint(root, b.target, !S_ISDIR(st.st_mode)); !ok) return ok.error().wrap("-v");
     if (auto ok = bind_mount(fd_path(host.binds[i]), root + b.target, b.read_only); !ok)
       return ok.error().wrap("-v " + b.source + ":" + b.target);
+    // In a user namespace the kernel refuses device nodes anyway (and the mount flags are locked).
+    if (!opts.rootless)
+      if (auto ok = forbid_device_nodes(root + b.target); !ok) return ok.error().wrap("-v " + b.source);
   }
   return {};
 }
