@@ -16,6 +16,7 @@
 #include <map>
 
 #include "base/log.h"
+#include "fds.h"
 #include "namespaces.h"
 #include "syscall_filter.h"
 
@@ -29,12 +30,6 @@ constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
   ::_exit(status);
-}
-
-void close_fds_from_3() {
-  // close_range(2) needs Linux 5.9; older kernels get the loop.
-  if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
-  for (int fd = 3, max = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < max; ++fd) ::close(fd);
 }
 
 std::string lookup_env(const std::vector<std::string>& env, const std::string& key) {
@@ -154,7 +149,7 @@ void exec_command(const ExecSpec& spec) {
   cenv.push_back(nullptr);
 
   log::debug("exec %s", argv.at(0).c_str());
-  close_fds_from_3();
+  close_fds_except({});
   // The filter goes in last: everything above needed calls it refuses (unshare, for one).
   if (spec.seccomp)
     if (auto ok = load_filter(spec.seccomp_filter); !ok) die(125, ok.error().context, ok.error().errnum);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -20,6 +22,7 @@
 #include "cgroup.h"
 #include "dev.h"
 #include "exec.h"
+#include "fds.h"
 #include "extract.h"
 #include "init.h"
 #include "mount.h"
@@ -58,22 +61,41 @@ Status enter_workdir(const std::string& dir, bool writable) {
   return {};
 }
 
-// Closes every fd >= 3 but those in `keep` (close_range(2) over the gaps; a loop on older kernels).
-void close_fds_except(std::vector<int> keep) {
-  keep.erase(std::remove_if(keep.begin(), keep.end(), [](int fd) { return fd < 3; }), keep.end());
-  std::sort(keep.begin(), keep.end());
-  unsigned from = 3;
-  auto close_span = [](unsigned first, unsigned last) {
-    if (first > last) return;
-    if (::syscall(SYS_close_range, first, last, 0U) == 0) return;
-    const unsigned max = std::min<unsigned>(last, static_cast<unsigned>(::sysconf(_SC_OPEN_MAX)));
-    for (unsigned fd = first; fd <= max; ++fd) ::close(static_cast<int>(fd));
-  };
-  for (int fd : keep) {
-    if (static_cast<unsigned>(fd) > from) close_span(from, static_cast<unsigned>(fd) - 1);
-    from = static_cast<unsigned>(fd) + 1;
+// Everything `fd` has until EOF.
+std::string read_to_end(int fd) {
+  std::string all;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) all.append(buf, static_cast<size_t>(n));
+  return all;
+}
+
+// The filter pipe carries a 4-byte length, the command's filter (may be empty), then the init's.
+Status read_filters(int fd, std::string& command, std::string& init) {
+  const std::string all = read_to_end(fd);
+  std::uint32_t len = 0;
+  if (all.size() < sizeof len) return error("no seccomp filter came from the runtime");
+  std::memcpy(&len, all.data(), sizeof len);
+  if (all.size() - sizeof len < len) return error("a truncated seccomp filter came from the runtime");
+  command = all.substr(sizeof len, len);
+  init = all.substr(sizeof len + len);
+  if (init.empty()) return error("no seccomp filter for the init came from the runtime");
+  return {};
+}
+
+Result<std::string> compile_filters(const ExecSpec& exec) {
+  std::string command;
+  if (exec.seccomp) {
+    auto filter = compile_default_filter(exec.caps);
+    if (!filter) return filter.error();
+    command = std::move(*filter);
   }
-  close_span(from, ~0U);
+  auto init = compile_init_filter();
+  if (!init) return init.error();
+  const auto len = static_cast<std::uint32_t>(command.size());
+  std::string all(reinterpret_cast<const char*>(&len), sizeof len);
+  return all + command + *init;
 }
 
 // The container's init, in the new namespaces. Never returns: ends in run_init() or _exit(125)
@@ -161,18 +183,14 @@ void close_fds_except(std::vector<int> keep) {
     exec.tty = pty->second;
     pty_socket.reset();
   }
-  // The seccomp filter the outer runtime compiled meanwhile (the command loads it last).
-  if (filter.valid()) {
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(filter.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-      if (n > 0) exec.seccomp_filter.append(buf, static_cast<size_t>(n));
-    if (exec.seccomp_filter.empty()) fail(error("no seccomp filter came from the runtime"));
-    filter.reset();
-  }
+  // The seccomp filters the outer runtime compiled meanwhile: the command's (loaded last before
+  // execve; none with --seccomp unconfined) and the init's own.
+  std::string init_filter;
+  if (auto ok = read_filters(filter.get(), exec.seccomp_filter, init_filter); !ok) fail(ok.error());
+  filter.reset();
   // 9. Start the command and serve as its init.
   log::debug("9. starting the command");
-  run_init(exec, std::move(report));
+  run_init(exec, std::move(report), init_filter);
 }
 
 // Restores the signal mask when the container is done (havre-pack goes on afterwards).
@@ -368,10 +386,10 @@ Result<int> run_container(const ContainerSpec& requested) {
 
   // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
   SignalMaskGuard mask_guard;
+  SigpipeIgnored no_sigpipe;
   auto sigfd = block_into_signalfd();
   if (!sigfd) return sigfd.error();
-  auto ch = Channels::make(spec.opts.rootless || cgroup, spec.tty, static_cast<bool>(spec.output),
-                           spec.exec.seccomp);
+  auto ch = Channels::make(spec.opts.rootless || cgroup, spec.tty, static_cast<bool>(spec.output), true);
   if (!ch) return ch.error();
 
   log::debug("cloning the container's init");
@@ -387,10 +405,13 @@ Result<int> run_container(const ContainerSpec& requested) {
                    std::move(ch->go_read), std::move(ch->pty_child), std::move(ch->filter_read));
   }
   ch->keep_parent_ends();
+  // Before supervise() takes over: a failure here (EPIPE, say, because the init already failed) is
+  // reported as the init's own error when it left one.
   auto abandon = [&](Error err) -> Error {
     ::kill(*pid, SIGKILL);
     ::waitpid(*pid, nullptr, 0);
-    return err;
+    std::string report = read_to_end(ch->report_read.get());  // its writers died with the init
+    return report.empty() ? err : error(report);
   };
   // The caller is root inside a user namespace (the init needs that to build the root); --user is
   // applied to the command alone, in a nested user namespace (exec.cpp).
@@ -405,12 +426,12 @@ Result<int> run_container(const ContainerSpec& requested) {
     if (::write(ch->go_write.get(), &go, 1) != 1) return abandon(sys_error("start the container"));
     ch->go_write.reset();
   }
-  // The seccomp filter is compiled here while the init mounts, on the other core.
-  if (ch->filter_write.valid()) {
-    auto filter = compile_default_filter(spec.exec.caps);
-    if (!filter || ::write(ch->filter_write.get(), filter->data(), filter->size()) !=
-                       static_cast<ssize_t>(filter->size()))
-      return abandon(filter ? sys_error("hand the seccomp filter to the container") : filter.error());
+  // The seccomp filters are compiled here while the init mounts, on the other core.
+  {
+    auto filters = compile_filters(spec.exec);
+    if (!filters) return abandon(filters.error());
+    if (::write(ch->filter_write.get(), filters->data(), filters->size()) != static_cast<ssize_t>(filters->size()))
+      return abandon(sys_error("hand the seccomp filters to the container"));
     ch->filter_write.reset();
   }
   auto status = supervise(*pid, *ch, sigfd->get(), spec);

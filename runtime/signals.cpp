@@ -20,4 +20,13 @@ Result<UniqueFd> block_into_signalfd() {
   return UniqueFd(fd);
 }
 
+SigpipeIgnored::SigpipeIgnored() {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ::sigaction(SIGPIPE, &ignore, &saved_);
+}
+
+SigpipeIgnored::~SigpipeIgnored() { ::sigaction(SIGPIPE, &saved_, nullptr); }
+
 }  // namespace havre::runtime

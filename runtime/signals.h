@@ -15,6 +15,21 @@ sigset_t forwarded_signals();
 /// Blocks forwarded_signals() + SIGCHLD and returns a signalfd reading them.
 Result<UniqueFd> block_into_signalfd();
 
+/// Ignores SIGPIPE while it lives, then restores the previous action: a write to a pipe whose
+/// reader is gone (the container's init died during setup) then fails with EPIPE, and the caller
+/// reports the init's own error instead of dying silently with 141. Commands start with SIG_DFL
+/// (exec.cpp resets every signal).
+class SigpipeIgnored {
+ public:
+  SigpipeIgnored();
+  ~SigpipeIgnored();
+  SigpipeIgnored(const SigpipeIgnored&) = delete;
+  SigpipeIgnored& operator=(const SigpipeIgnored&) = delete;
+
+ private:
+  struct sigaction saved_ {};
+};
+
 /// A signal sent by the terminal driver to our whole process group (Ctrl-C, resize) reached the
 /// command directly; forwarding it too would deliver it twice.
 inline bool from_terminal(const signalfd_siginfo& info) { return info.ssi_code == SI_KERNEL; }
