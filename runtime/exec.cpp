@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "fds.h"
 #include "namespaces.h"
+#include "signals.h"
 #include "syscall_filter.h"
 
 namespace havre::runtime {
@@ -103,10 +104,7 @@ ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, con
 
 void exec_command(const ExecSpec& spec) {
   // The init blocked and ignored signals; a command must start with defaults.
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-  sigset_t all;
-  sigemptyset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  reset_signals_for_exec();
 
   if (!command_shares_terminal(spec)) ::setsid();
   if (!spec.tty.empty()) {

@@ -12,6 +12,7 @@
 #include "caps.h"
 #include "fds.h"
 #include "fuse.h"
+#include "report.h"
 #include "signals.h"
 #include "syscall_filter.h"
 
@@ -22,12 +23,7 @@ int exit_code(int wait_status) {
   return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
 }
 
-[[noreturn]] void fail(UniqueFd& report, const Error& err) {
-  const std::string msg = err.message();
-  ssize_t ignored = ::write(report.get(), msg.data(), msg.size());
-  (void)ignored;
-  ::_exit(125);
-}
+[[noreturn]] void fail(UniqueFd& report, const Error& err) { report_and_exit(report.get(), err); }
 
 // The init after the command is forked: it keeps nothing the command could borrow through ptrace
 // (--cap-add SYS_PTRACE reaches PID 1). No fd but the signalfd, the report pipe and the hold pipe

@@ -34,7 +34,9 @@ std::string fd_path(const UniqueFd& fd) { return "/proc/self/fd/" + std::to_stri
 
 }  // namespace
 
-Result<HostRefs> open_host_refs(const RunOptions& opts, const std::string& directory_root) {
+Result<HostRefs> open_host_refs(const ContainerSpec& spec) {
+  const ContainerOptions& opts = spec.opts;
+  const std::string& directory_root = spec.directory;
   HostRefs refs;
   if (!directory_root.empty()) {
     auto fd = open_fd(directory_root, O_PATH | O_DIRECTORY);
@@ -46,8 +48,8 @@ Result<HostRefs> open_host_refs(const RunOptions& opts, const std::string& direc
     if (!fd) return fd.error().wrap("-v");
     refs.binds.push_back(std::move(*fd));
   }
-  if (!opts.extracted_root.empty()) {
-    auto fd = open_fd(opts.extracted_root, O_PATH | O_DIRECTORY);
+  if (spec.backend == ImageBackend::kExtracted) {
+    auto fd = open_fd(spec.extracted_root, O_PATH | O_DIRECTORY);
     if (!fd) return fd.error().wrap("extracted image");
     refs.extracted_image = std::move(*fd);
   }
@@ -75,17 +77,16 @@ Result<std::string> mount_staging_area() {
   return error("no directory to stage the container in (tried /tmp, /run, /mnt, /var/tmp)");
 }
 
-Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const HostRefs& host,
-                               const std::string& stage) {
-  std::string lower = stage + "/image";
+Result<std::string> mount_root(const ContainerSpec& spec, const HostRefs& host, const std::string& stage) {
+  const ContainerOptions& opts = spec.opts;
   const std::string root = stage + "/root";
-  for (const std::string& dir : {lower, root})
+  for (const std::string& dir : {stage + "/image", root})
     if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("mkdir " + dir);
-  if (host.extracted_image.valid()) {
-    lower = fd_path(host.extracted_image);  // read-only below the overlay (or bound read-only)
-  } else if (auto ok = mount_image(app, lower, opts.rootless); !ok) {
-    return ok.error().wrap("mounting the image");
-  }
+  // The extracted tree stays read-only below the overlay (or bound read-only).
+  auto mounted = mount_image(*spec.image, spec.backend, stage + "/image",
+                             host.extracted_image.valid() ? fd_path(host.extracted_image) : "");
+  if (!mounted) return mounted.error().wrap("mounting the image");
+  const std::string lower = *mounted;
 
   if (opts.read_only) {
     // No writable layer: the image itself is the root (a bind, so it is a mount point of its own).
@@ -194,7 +195,8 @@ Status mount_network_files(const std::string& root, const HostRefs& host, Networ
   return {};
 }
 
-Status mount_binds(const std::string& root, const RunOptions& opts, const HostRefs& host) {
+Status mount_binds(const std::string& root, const ContainerSpec& spec, const HostRefs& host) {
+  const ContainerOptions& opts = spec.opts;
   for (size_t i = 0; i < opts.binds.size(); ++i) {
     const Bind& b = opts.binds[i];
     struct stat st {};
@@ -203,7 +205,7 @@ Status mount_binds(const std::string& root, const RunOptions& opts, const HostRe
     if (auto ok = bind_mount(fd_path(host.binds[i]), root + b.target, b.read_only); !ok)
       return ok.error().wrap("-v " + b.source + ":" + b.target);
     // In a user namespace the kernel refuses device nodes anyway (and the mount flags are locked).
-    if (!opts.rootless)
+    if (!spec.rootless)
       if (auto ok = forbid_device_nodes(root + b.target); !ok) return ok.error().wrap("-v " + b.source);
   }
   return {};

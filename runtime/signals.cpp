@@ -11,6 +11,33 @@ sigset_t forwarded_signals() {
   return set;
 }
 
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+  return set;
+}
+
+void block_stop_signals() {
+  const sigset_t set = stop_signals();
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_stop_signal() {
+  block_stop_signals();
+  const sigset_t set = stop_signals();
+  int sig = 0;
+  ::sigwait(&set, &sig);
+  return sig;
+}
+
+void reset_signals_for_exec() {
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
 Result<UniqueFd> block_into_signalfd() {
   sigset_t set = forwarded_signals();
   sigaddset(&set, SIGCHLD);

@@ -12,6 +12,17 @@ namespace havre::runtime {
 /// TERM INT HUP QUIT USR1 USR2 WINCH: forwarded to the command.
 sigset_t forwarded_signals();
 
+/// INT TERM HUP: what ends `./app mount` (inspect.cpp).
+sigset_t stop_signals();
+
+/// Blocks stop_signals() (FUSE server threads started afterwards inherit the mask, so the signals
+/// stay for sigwait) and waits for one of them.
+void block_stop_signals();
+int wait_for_stop_signal();
+
+/// Every signal back to its default action and none blocked: how a command starts (exec.cpp).
+void reset_signals_for_exec();
+
 /// Blocks forwarded_signals() + SIGCHLD and returns a signalfd reading them.
 Result<UniqueFd> block_into_signalfd();
 
