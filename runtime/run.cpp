@@ -360,13 +360,7 @@ Result<int> run_container(const ContainerSpec& spec) {
 }
 
 ContainerOptions container_options(const RunOptions& opts) {
-  ContainerOptions c;
-  c.binds = opts.binds;
-  c.persist_dir = opts.persist_dir;
-  c.read_only = opts.read_only;
-  c.net_none = opts.net_none;
-  c.limits = opts.limits;
-  return c;
+  return ContainerOptions{opts.binds, opts.persist_dir, opts.read_only, opts.net_none, opts.limits};
 }
 
 Result<int> run(const Appliance& app, const RunOptions& opts) {
