@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "base/log.h"
@@ -266,13 +267,14 @@ Result<int> supervise(pid_t init, Channels& ch, int sigfd, const ContainerSpec& 
   UniqueFd pty_master;
   std::optional<RawTerminal> raw_terminal;  // restores the user's terminal on every return
   bool stdin_open = spec.tty;
+  pid_t stopped_group = 0;  // the pty's job we stopped on Ctrl-Z; continued with us
   for (;;) {
     struct pollfd pfds[6] = {{sigfd, POLLIN, 0},
                              {setup_done ? -1 : ch.report_read.get(), POLLIN, 0},
                              {ch.output_read.valid() ? ch.output_read.get() : -1, POLLIN, 0},
                              {ch.pty_parent.valid() ? ch.pty_parent.get() : -1, POLLIN, 0},
                              {pty_master.valid() ? pty_master.get() : -1, POLLIN, 0},
-                             {pty_master.valid() && stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+                             {pty_master.valid() && stdin_open && raw_terminal ? STDIN_FILENO : -1, POLLIN, 0}};
     const int n = ::poll(pfds, 6, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("poll");
@@ -304,7 +306,16 @@ Result<int> supervise(pid_t init, Channels& ch, int sigfd, const ContainerSpec& 
     }
     // EIO on the master: the command and everything holding the pty are gone.
     if (pfds[4].revents && !relay(pty_master.get(), STDOUT_FILENO)) pty_master.reset();
-    if (pfds[5].revents && !relay(STDIN_FILENO, pty_master.get())) stdin_open = false;
+    if (pfds[5].revents) {
+      const KeyboardInput in = relay_keyboard(STDIN_FILENO, pty_master.get(), raw_terminal->suspend_char());
+      stdin_open = in.open;
+      if (in.stopped > 0) {
+        // Ctrl-Z stopped the command: give the user's terminal back and stop as its job.
+        stopped_group = in.stopped;
+        raw_terminal->restore();
+        ::raise(SIGSTOP);
+      }
+    }
     if (!pfds[0].revents) continue;
     signalfd_siginfo info{};
     if (::read(sigfd, &info, sizeof info) != sizeof info) continue;
@@ -328,7 +339,18 @@ Result<int> supervise(pid_t init, Channels& ch, int sigfd, const ContainerSpec& 
       if (interrupted_by) return 128 + interrupted_by;
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
-    if (info.ssi_signo == SIGWINCH && pty_master.valid()) {
+    if (info.ssi_signo == SIGTSTP) {
+      // `kill -TSTP`: the user's terminal back as it was, then stop as the job control asked.
+      if (raw_terminal) raw_terminal->restore();
+      ::raise(SIGSTOP);
+    } else if (info.ssi_signo == SIGCONT) {
+      if (stopped_group > 0) ::kill(-std::exchange(stopped_group, 0), SIGCONT);
+      // Continued: raw again in the foreground (`fg`); in the background (`bg`) the terminal stays
+      // the user's and stdin is not read (reading it there would stop us with SIGTTIN).
+      if (raw_terminal && !raw_terminal->resume()) raw_terminal.reset();
+      else if (!raw_terminal && pty_master.valid())
+        if (auto raw = RawTerminal::enter(STDIN_FILENO)) raw_terminal.emplace(std::move(*raw));
+    } else if (info.ssi_signo == SIGWINCH && pty_master.valid()) {
       copy_window_size(STDIN_FILENO, pty_master.get());
     } else if (!setup_done) {
       // Interrupted while setting up: there is no command to pass the signal to yet.
@@ -368,7 +390,7 @@ Result<int> run_container(const ContainerSpec& requested) {
 
   // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
   SignalMaskGuard mask_guard;
-  auto sigfd = block_into_signalfd();
+  auto sigfd = block_into_signalfd(spec.tty);
   if (!sigfd) return sigfd.error();
   auto ch = Channels::make(spec.opts.rootless || cgroup, spec.tty, static_cast<bool>(spec.output),
                            spec.exec.seccomp);
