@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <utility>
 
 #include "base/log.h"
 #include "cgroup.h"
@@ -159,6 +160,7 @@ struct Supervision {
   UniqueFd pty_master;
   std::optional<RawTerminal> raw_terminal;  // restores the user's terminal on every return
   bool stdin_open;
+  pid_t stopped_group = 0;  // the pty's job we stopped on Ctrl-Z; continued with us
 };
 
 // Setup errors: what the init reports; EOF means setup is done (or the init is gone).
@@ -197,7 +199,32 @@ Status accept_pty(Supervision& s) {
 // command and everything holding the pty are gone.
 void relay_pty(Supervision& s, bool from_master, bool from_stdin) {
   if (from_master && !relay(s.pty_master.get(), STDOUT_FILENO)) s.pty_master.reset();
-  if (from_stdin && !relay(STDIN_FILENO, s.pty_master.get())) s.stdin_open = false;
+  if (!from_stdin) return;
+  const KeyboardInput in = relay_keyboard(STDIN_FILENO, s.pty_master.get(), s.raw_terminal->suspend_char());
+  s.stdin_open = in.open;
+  if (in.stopped > 0) {
+    // Ctrl-Z stopped the command: give the user's terminal back and stop as its job.
+    s.stopped_group = in.stopped;
+    s.raw_terminal->restore();
+    ::raise(SIGSTOP);
+  }
+}
+
+// Job control (with a pty): SIGTSTP (`kill -TSTP`) gives the user's terminal back before we stop;
+// SIGCONT continues what Ctrl-Z stopped and takes the terminal back in the foreground (`fg`) --
+// in the background (`bg`) the terminal stays the user's and stdin is not read (that would stop
+// us with SIGTTIN).
+void job_control(Supervision& s, int signal) {
+  if (signal == SIGTSTP) {
+    if (s.raw_terminal) s.raw_terminal->restore();
+    ::raise(SIGSTOP);
+    return;
+  }
+  if (s.stopped_group > 0) ::kill(-std::exchange(s.stopped_group, 0), SIGCONT);
+  if (s.raw_terminal && !s.raw_terminal->resume())
+    s.raw_terminal.reset();
+  else if (!s.raw_terminal && s.pty_master.valid())
+    if (auto raw = RawTerminal::enter(STDIN_FILENO)) s.raw_terminal.emplace(std::move(*raw));
 }
 
 // Signal forwarding: to the init once the command runs; before that, an interrupt ends setup.
@@ -246,7 +273,7 @@ Result<int> supervise(pid_t init, Channels& ch, int sigfd, const ContainerSpec& 
                              {ch.output_read.valid() ? ch.output_read.get() : -1, POLLIN, 0},
                              {ch.pty_parent.valid() ? ch.pty_parent.get() : -1, POLLIN, 0},
                              {s.pty_master.valid() ? s.pty_master.get() : -1, POLLIN, 0},
-                             {s.pty_master.valid() && s.stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+                             {s.pty_master.valid() && s.stdin_open && s.raw_terminal ? STDIN_FILENO : -1, POLLIN, 0}};
     const int n = ::poll(pfds, 6, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("poll");
@@ -262,6 +289,10 @@ Result<int> supervise(pid_t init, Channels& ch, int sigfd, const ContainerSpec& 
     if (!pfds[0].revents) continue;
     signalfd_siginfo info{};
     if (::read(sigfd, &info, sizeof info) != sizeof info) continue;
+    if (info.ssi_signo == SIGTSTP || info.ssi_signo == SIGCONT) {
+      job_control(s, static_cast<int>(info.ssi_signo));
+      continue;
+    }
     if (info.ssi_signo != SIGCHLD) {
       forward_signal(s, info);
       continue;
@@ -296,7 +327,7 @@ Result<int> run_container(const ContainerSpec& spec) {
   // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
   SignalMaskGuard mask_guard;
   SigpipeIgnored no_sigpipe;
-  auto sigfd = block_into_signalfd();
+  auto sigfd = block_into_signalfd(spec.tty);
   if (!sigfd) return sigfd.error();
   auto ch = Channels::make(spec.rootless || cgroup, spec.tty, static_cast<bool>(spec.output), true);
   if (!ch) return ch.error();

@@ -38,9 +38,13 @@ void reset_signals_for_exec() {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-Result<UniqueFd> block_into_signalfd() {
+Result<UniqueFd> block_into_signalfd(bool job_control) {
   sigset_t set = forwarded_signals();
   sigaddset(&set, SIGCHLD);
+  if (job_control) {
+    sigaddset(&set, SIGTSTP);
+    sigaddset(&set, SIGCONT);
+  }
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return sys_error("sigprocmask");
   int fd = ::signalfd(-1, &set, SFD_CLOEXEC);
   if (fd < 0) return sys_error("signalfd");

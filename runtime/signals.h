@@ -23,8 +23,10 @@ int wait_for_stop_signal();
 /// Every signal back to its default action and none blocked: how a command starts (exec.cpp).
 void reset_signals_for_exec();
 
-/// Blocks forwarded_signals() + SIGCHLD and returns a signalfd reading them.
-Result<UniqueFd> block_into_signalfd();
+/// Blocks forwarded_signals() + SIGCHLD and returns a signalfd reading them. With `job_control`
+/// (the outer runtime relaying a pty) SIGTSTP and SIGCONT too: it restores the user's terminal
+/// before it stops and takes it back when continued in the foreground.
+Result<UniqueFd> block_into_signalfd(bool job_control = false);
 
 /// Ignores SIGPIPE while it lives, then restores the previous action: a write to a pipe whose
 /// reader is gone (the container's init died during setup) then fails with EPIPE, and the caller
