@@ -36,7 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 
 manifest::Manifest make_manifest(const Recipe& r, const manifest::Base& base, const BuildEpoch& epoch) {
-  manifest::Manifest m = manifest_fields(r);
+  manifest::Manifest m = r.manifest;
   m.build.havre_version = kVersion;
   m.build.bases = {base};
   // Only a time somebody chose: the clock would make every build different, and an epoch derived
@@ -249,7 +249,7 @@ Result<PackResult> pack(const PackOptions& opts) {
   //    staged tree.
   if (auto ok = apply_files(recipe->files, recipe->file, tree, attributes, epoch->seconds); !ok)
     return ok.error();
-  if (auto ok = run_build_steps(tree.dir, recipe->run, recipe->env, recipe->name, epoch->seconds); !ok)
+  if (auto ok = run_build_steps(tree.dir, recipe->run, recipe->manifest.env, recipe->manifest.name, epoch->seconds); !ok)
     return ok.error();
 
   // 7. mksquashfs writes the image straight into the output, after the stub; the image cache keeps a copy.
