@@ -249,7 +249,7 @@ Result<PackResult> pack(const PackOptions& opts) {
   //    staged tree.
   if (auto ok = apply_files(recipe->files, recipe->file, tree, attributes, epoch->seconds); !ok)
     return ok.error();
-  if (auto ok = run_build_steps(tree.dir, recipe->run, recipe->manifest.env, recipe->manifest.name, epoch->seconds); !ok)
+  if (auto ok = run_build_steps(*runtime, tree.dir, recipe->run, recipe->manifest.env, recipe->manifest.name, epoch->seconds); !ok)
     return ok.error();
 
   // 7. mksquashfs writes the image straight into the output, after the stub; the image cache keeps a copy.
