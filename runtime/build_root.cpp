@@ -16,11 +16,18 @@ int build_root_main(int argc, char** argv) {
   app.add_option(kBuildRootFlag, spec.directory, "The root directory (used read-write)")->required();
   app.add_option("--hostname", spec.hostname, "The container's hostname");
   app.add_option("--env", env, "K=V for the command's environment (repeatable)");
-  app.add_option("command", spec.exec.argv, "The command and its arguments")->required();
+  // The command is everything after "--", taken as it is (CLI11 would read its options as ours).
+  int end = 1;
+  while (end < argc && std::string(argv[end]) != "--") ++end;
+  for (int i = end + 1; i < argc; ++i) spec.exec.argv.emplace_back(argv[i]);
   try {
-    app.parse(argc, argv);
+    app.parse(end, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 125;
+  }
+  if (spec.exec.argv.empty()) {
+    log::error("%s: no command after --", kBuildRootFlag);
+    return 125;
   }
   for (const std::string& e : env)
     if (e.find('=') == std::string::npos || e.front() == '=') {
