@@ -80,18 +80,17 @@ std::string find_in_path(const std::string& name) {
 }
 
 // The forked child: dies with havre-pack (even kill -9: PR_SET_PDEATHSIG, checked against a parent
-// that is already gone), leads its own process group, reads /dev/null, writes to `output`.
-// System calls only; never returns.
-[[noreturn]] void exec_child(const char* path, char* const* argv, char* const* envp, pid_t parent, int output,
-                             int exec_errno_fd) {
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
-  ::setpgid(0, 0);
+// that is already gone), then takes its stdio and execs. System calls only; never returns.
+[[noreturn]] void exec_child(const char* path, char* const* argv, char* const* envp, pid_t parent,
+                             const SpawnSpec& spec, int exec_errno_fd) {
+  if (::prctl(PR_SET_PDEATHSIG, spec.death_signal) != 0 || ::getppid() != parent) ::_exit(127);
+  if (spec.own_group) ::setpgid(0, 0);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null < 0 || ::dup2(null, STDIN_FILENO) < 0 || ::dup2(output, STDOUT_FILENO) < 0 ||
-      ::dup2(output, STDERR_FILENO) < 0) {
+  const int in = spec.stdin_fd >= 0 ? spec.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0 || ::dup2(in, STDIN_FILENO) < 0 || (spec.stdout_fd >= 0 && ::dup2(spec.stdout_fd, STDOUT_FILENO) < 0) ||
+      (spec.stderr_fd >= 0 && ::dup2(spec.stderr_fd, STDERR_FILENO) < 0)) {
     const int err = errno;
     (void)!::write(exec_errno_fd, &err, sizeof err);
     ::_exit(127);
@@ -103,6 +102,47 @@ std::string find_in_path(const std::string& name) {
 }
 
 }  // namespace
+
+Result<pid_t> spawn(const SpawnSpec& spec) {
+  const std::string& name = spec.argv.at(0);
+  // Everything the child needs is made before the fork: between fork and exec it only makes
+  // system calls (libcurl's threads may hold malloc's locks).
+  const std::string path = find_in_path(name);
+  std::vector<char*> cargv, cenv;
+  for (const std::string& a : spec.argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  // extra_env replaces a variable we have (getenv() would find our copy first).
+  auto overridden = [&spec](std::string_view var) {
+    const std::string_view name = var.substr(0, var.find('='));
+    return std::any_of(spec.extra_env.begin(), spec.extra_env.end(), [name](const std::string& e) {
+      return std::string_view(e).substr(0, e.find('=')) == name;
+    });
+  };
+  for (char** e = environ; *e; ++e)
+    if (!overridden(*e)) cenv.push_back(*e);
+  for (const std::string& e : spec.extra_env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  int exec_fds[2];  // the child writes execve's errno here; end of file means the exec worked
+  if (::pipe2(exec_fds, O_CLOEXEC) != 0) return sys_error("pipe for " + name);
+  UniqueFd exec_read(exec_fds[0]), exec_write(exec_fds[1]);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork for " + name);
+  if (pid == 0) exec_child(path.c_str(), cargv.data(), cenv.data(), parent, spec, exec_write.get());
+  // A group of its own: set on both sides, so a kill right after fork finds it.
+  if (spec.own_group) ::setpgid(pid, pid);
+  exec_write.reset();
+  int exec_errno = 0;
+  ssize_t got;
+  while ((got = ::read(exec_read.get(), &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  if (got == static_cast<ssize_t>(sizeof exec_errno)) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return sys_error(exec_errno, "run " + name);
+  }
+  return pid;
+}
 
 void LineSplitter::feed(std::string_view bytes) {
   pending_.append(bytes);
@@ -127,40 +167,13 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe for " + name);
   UniqueFd read_end(fds[0]), write_end(fds[1]);
 
-  // Everything the child needs is made before the fork: between fork and exec it only makes
-  // system calls (libcurl's threads may hold malloc's locks).
-  const std::string path = find_in_path(name);
-  std::vector<char*> cargv, cenv;
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  // extra_env replaces a variable we have (getenv() would find our copy first).
-  auto overridden = [&extra_env](std::string_view var) {
-    const std::string_view name = var.substr(0, var.find('='));
-    return std::any_of(extra_env.begin(), extra_env.end(), [name](const std::string& e) {
-      return std::string_view(e).substr(0, e.find('=')) == name;
-    });
-  };
-  for (char** e = environ; *e; ++e)
-    if (!overridden(*e)) cenv.push_back(*e);
-  for (const std::string& e : extra_env) cenv.push_back(const_cast<char*>(e.c_str()));
-  cenv.push_back(nullptr);
-  int exec_fds[2];  // the child writes execve's errno here; end of file means the exec worked
-  if (::pipe2(exec_fds, O_CLOEXEC) != 0) return sys_error("pipe for " + name);
-  UniqueFd exec_read(exec_fds[0]), exec_write(exec_fds[1]);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) return sys_error("fork for " + name);
-  if (pid == 0) exec_child(path.c_str(), cargv.data(), cenv.data(), parent, write_end.get(), exec_write.get());
-  // A group of its own: the terminal's Ctrl-C reaches only us, and we stop the whole group (helpers
-  // the child starts included) in one kill. Set on both sides, so a kill right after fork finds it.
-  ::setpgid(pid, pid);
-  Child child(pid);
-  exec_write.reset();
-  int exec_errno = 0;
-  ssize_t got;
-  while ((got = ::read(exec_read.get(), &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-  }
-  if (got == static_cast<ssize_t>(sizeof exec_errno)) return sys_error(exec_errno, "run " + name);
+  SpawnSpec spec;
+  spec.argv = argv;
+  spec.extra_env = extra_env;
+  spec.stdout_fd = spec.stderr_fd = write_end.get();
+  auto pid = spawn(spec);
+  if (!pid) return pid.error();
+  Child child(*pid);
   write_end.reset();
 
   ProcessResult result;
