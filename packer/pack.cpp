@@ -28,6 +28,7 @@
 #include "squashfs.h"
 #include "tarball.h"
 #include "tempdir.h"
+#include "work_dir.h"
 #include "version.h"
 
 namespace havre::pack {
@@ -168,7 +169,9 @@ Result<PackResult> pack(const PackOptions& opts) {
   //    Everything temporary lives in it and goes with it, on success, failure or Ctrl-C.
   const fs::path out = fs::absolute(opts.output);
   if (fs::is_directory(out)) return error("output " + out.string() + " is a directory");
-  auto work = TempDir::make(out.parent_path().string(), "." + out.filename().string() + ".havre-");
+  //    Work directories that killed builds left here go first (work_dir.h).
+  remove_stale_work_dirs(out.parent_path().string());
+  auto work = make_work_dir(out.parent_path().string(), "." + out.filename().string() + ".havre-");
   if (!work) return work.error().wrap("output " + out.string());
 
   // 3. Get the base (download or debootstrap cache, or local file) and check its sha256.
