@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "atomic_file.h"
 #include "base/io.h"
 #include "base/sha256.h"
 #include "format/elf.h"
@@ -115,16 +116,9 @@ Result<footer::Footer> ApplianceWriter::finish(const std::string& manifest_json,
 
 Status ApplianceWriter::commit() {
   if (::fchmod(fd_.get(), 0755) != 0) return sys_error("chmod " + temp_);
-  if (::fsync(fd_.get()) != 0) return sys_error("fsync " + temp_);
+  auto ok = commit_file(fd_.get(), temp_, target_);
   fd_.reset();
-  if (::rename(temp_.c_str(), target_.c_str()) != 0) return sys_error("rename " + temp_ + " to " + target_);
-  // Make the rename itself durable.
-  std::string dir = fs::path(target_).parent_path().string();
-  if (dir.empty()) dir = ".";
-  auto dfd = open_fd(dir, O_RDONLY | O_DIRECTORY);
-  if (!dfd) return dfd.error();
-  if (::fsync(dfd->get()) != 0) return sys_error("fsync " + dir);
-  return {};
+  return ok;
 }
 
 }  // namespace havre::pack

@@ -12,6 +12,7 @@
 #include "base/io.h"
 #include "base/sha256.h"
 #include "base/unique_fd.h"
+#include "build_cache.h"
 #include "tarball.h"
 
 namespace havre::pack {
@@ -105,6 +106,7 @@ Result<std::vector<CacheEntry>> Cache::entries() const {
     for (const auto& e : fs::directory_iterator(dir, ec)) {
       struct stat st {};
       if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (e.path().extension() == ".sha256") continue;  // an image's record (build_cache.h), not an entry
       out.push_back({e.path().string(), kind, static_cast<std::uint64_t>(st.st_size), st.st_mtime});
     }
     if (ec) return sys_error(ec.value(), "list " + dir.string());
@@ -126,6 +128,7 @@ Result<std::vector<CacheEntry>> Cache::prune(std::uint64_t max_bytes, int max_ag
     const bool too_old = now - e.last_used > std::int64_t{max_age_days} * 86400;
     if (!too_old && total <= max_bytes) break;
     if (::unlink(e.path.c_str()) != 0) return sys_error("remove " + e.path);
+    if (e.kind == "image") ::unlink(image_digest_path(e.path).c_str());
     total -= e.size;
     removed.push_back(e);
   }

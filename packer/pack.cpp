@@ -197,7 +197,17 @@ Result<PackResult> pack(const PackOptions& opts) {
   const std::string cached_image = image_key.empty() ? "" : cache->dir() + "/images/" + image_key + ".sqfs";
   auto writer = ApplianceWriter::start(work->path() + "/appliance", out.string(), *runtime);
   if (!writer) return writer.error();
-  if (!cached_image.empty() && ::access(cached_image.c_str(), R_OK) == 0) {
+  bool reuse = !cached_image.empty() && ::access(cached_image.c_str(), R_OK) == 0;
+  if (reuse) {
+    // The entry must still be the bytes that were stored (build_cache.h); otherwise rebuild it.
+    if (auto ok = check_cached_image(cached_image); !ok) {
+      log::warn("rebuilding the image: the cached one is unusable: %s", ok.error().message().c_str());
+      ::unlink(cached_image.c_str());
+      ::unlink(image_digest_path(cached_image).c_str());
+      reuse = false;
+    }
+  }
+  if (reuse) {
     log::info("image unchanged: reusing %s", cached_image.c_str());
     cache->touch(cached_image);
     if (!epoch->chosen()) {  // derived from the base when the image was built, and recorded in it
@@ -270,8 +280,10 @@ Result<PackResult> pack(const PackOptions& opts) {
     auto temp = cache->temp_path();
     if (ec || !temp) {
       log::warn("not caching the image: cannot write to %s/images", cache->dir().c_str());
-    } else if (auto ok = writer->copy_image_to(*temp); !ok || !cache->commit_as(*temp, cached_image)) {
+    } else if (auto ok = writer->copy_image_to(*temp); !ok || !record_cached_image(*temp, cached_image, *temp + ".sha256") ||
+                                                        !cache->commit_as(*temp, cached_image)) {
       ::unlink(temp->c_str());
+      ::unlink(image_digest_path(cached_image).c_str());
       log::warn("not caching the image in %s", cached_image.c_str());
     }
   }
