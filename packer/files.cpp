@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "appliance.h"
 #include "base/unique_fd.h"
 
 namespace havre::pack {
@@ -101,12 +102,8 @@ class Copier {
     if (!out.valid()) return sys_error("create /" + rel);
     auto in = open_fd(src, O_RDONLY);
     if (!in) return in.error();
-    for (;;) {
-      const ssize_t n = ::copy_file_range(in->get(), nullptr, out.get(), nullptr, 1 << 30, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return sys_error("copy " + src);
-      if (n == 0) break;
-    }
+    if (auto ok = copy_range(in->get(), 0, out.get(), 0, UINT64_MAX, "copy " + src + " to /" + rel); !ok)
+      return ok;
     if (auto ok = set_attributes(out.get(), parent, name, rel, mode); !ok) return ok;
     return set_mtime(out.get(), parent, name, rel);
   }
