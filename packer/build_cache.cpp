@@ -40,7 +40,7 @@ Status add_tree(KeyBuilder& key, const std::string& path) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(path, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      names.push_back(fs::relative(it->path(), path).string());
+      names.push_back(it->path().lexically_relative(path).string());
     if (ec) return sys_error(ec.value(), "walk " + path);
     std::sort(names.begin(), names.end());
   }

@@ -36,7 +36,9 @@ Result<Cache> Cache::open(const std::string& dir_override) {
   if (ec) return sys_error(ec.value(), "create cache directory " + dir);
   fs::create_directories(fs::path(dir) / "tmp", ec);
   if (ec) return sys_error(ec.value(), "create cache directory " + dir + "/tmp");
-  return Cache(fs::absolute(dir).string());
+  const fs::path absolute = fs::absolute(dir, ec);
+  if (ec) return sys_error(ec.value(), "resolve cache directory " + dir);
+  return Cache(absolute.string());
 }
 
 std::string Cache::path_for(const std::string& hex) const { return dir_ + "/sha256/" + hex; }
@@ -103,7 +105,8 @@ Result<std::vector<CacheEntry>> Cache::entries() const {
     const fs::path dir = fs::path(dir_) / sub;
     std::error_code ec;
     if (!fs::exists(dir, ec)) continue;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const fs::directory_entry& e = *it;
       struct stat st {};
       if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       if (e.path().extension() == ".sha256") continue;  // an image's record (build_cache.h), not an entry
@@ -134,7 +137,9 @@ Result<std::vector<CacheEntry>> Cache::prune(std::uint64_t max_bytes, int max_ag
   }
   // Temporary files of downloads that were killed (a live one is younger than a day).
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(fs::path(dir_) / "tmp", ec)) {
+  for (auto it = fs::directory_iterator(fs::path(dir_) / "tmp", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const fs::directory_entry& e = *it;
     struct stat st {};
     if (::lstat(e.path().c_str(), &st) == 0 && now - st.st_mtime > 86400) {
       if (::unlink(e.path().c_str()) == 0)

@@ -78,7 +78,8 @@ class Copier {
       if (auto ok = set_attributes(dir.get(), parent, name, rel, mode); !ok) return ok;
       std::vector<std::string> children;
       std::error_code ec;
-      for (const auto& e : fs::directory_iterator(src, ec)) children.push_back(e.path().filename().string());
+      for (auto it = fs::directory_iterator(src, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+        children.push_back(it->path().filename().string());
       if (ec) return sys_error(ec.value(), "list " + src);
       // Sorted: the copy does the same steps in the same order whatever the directory's order on disk.
       std::sort(children.begin(), children.end());

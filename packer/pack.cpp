@@ -59,8 +59,10 @@ Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts,
   out.record.source = spec.source;
   out.record.kind = spec.manifest_kind;
   if (spec.kind == BaseSpec::Kind::kDirectory) {
-    if (!fs::is_directory(spec.directory))
-      return error("base directory " + spec.directory + " is not a directory");
+    std::error_code ec;
+    if (!fs::is_directory(spec.directory, ec))
+      return ec ? sys_error(ec.value(), "base directory " + spec.directory)
+                : error("base directory " + spec.directory + " is not a directory");
     out.directory = spec.directory;
     return out;
   }
@@ -167,8 +169,10 @@ Result<PackResult> pack(const PackOptions& opts) {
 
   // 2. A private work directory beside the output: same filesystem, so the final rename is atomic.
   //    Everything temporary lives in it and goes with it, on success, failure or Ctrl-C.
-  const fs::path out = fs::absolute(opts.output);
-  if (fs::is_directory(out)) return error("output " + out.string() + " is a directory");
+  std::error_code ec;
+  const fs::path out = fs::absolute(opts.output, ec);
+  if (ec) return sys_error(ec.value(), "output " + opts.output);
+  if (fs::is_directory(out, ec)) return error("output " + out.string() + " is a directory");
   //    Work directories that killed builds left here go first (work_dir.h).
   remove_stale_work_dirs(out.parent_path().string());
   auto work = make_work_dir(out.parent_path().string(), "." + out.filename().string() + ".havre-");

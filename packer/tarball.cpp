@@ -240,7 +240,9 @@ Status copy_tree(const std::string& src, const std::string& dst) {
                                                 (::geteuid() == 0 ? ARCHIVE_EXTRACT_OWNER : 0) |
                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-  const std::string dst_abs = std::filesystem::absolute(dst).string();
+  std::error_code ec;
+  const std::string dst_abs = std::filesystem::absolute(dst, ec).string();
+  if (ec) return sys_error(ec.value(), "resolve " + dst);
   return walk_disk(src, [&](archive* disk, archive_entry* e) -> Status {
     const std::string name = archive_entry_pathname(e);
     std::string target = dst_abs + "/" + name;
