@@ -12,7 +12,7 @@
 #include "base/io.h"
 #include "base/sha256.h"
 #include "base/unique_fd.h"
-#include "build_cache.h"
+#include "image_cache.h"
 #include "tarball.h"
 
 namespace havre::pack {
@@ -109,7 +109,7 @@ Result<std::vector<CacheEntry>> Cache::entries() const {
       const fs::directory_entry& e = *it;
       struct stat st {};
       if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      if (e.path().extension() == ".sha256") continue;  // an image's record (build_cache.h), not an entry
+      if (e.path().extension() == ".sha256") continue;  // an image's record (image_cache.h), not an entry
       out.push_back({e.path().string(), kind, static_cast<std::uint64_t>(st.st_size), st.st_mtime});
     }
     if (ec) return sys_error(ec.value(), "list " + dir.string());

@@ -13,7 +13,7 @@
 #include "base/io.h"
 #include "base/log.h"
 #include "base/sha256.h"
-#include "build_cache.h"
+#include "image_cache.h"
 #include "build_steps.h"
 #include "cache.h"
 #include "debootstrap.h"
@@ -203,7 +203,7 @@ Result<PackResult> pack(const PackOptions& opts) {
   if (!writer) return writer.error();
   bool reuse = !cached_image.empty() && ::access(cached_image.c_str(), R_OK) == 0;
   if (reuse) {
-    // The entry must still be the bytes that were stored (build_cache.h); otherwise rebuild it.
+    // The entry must still be the bytes that were stored (image_cache.h); otherwise rebuild it.
     if (auto ok = check_cached_image(cached_image); !ok) {
       log::warn("rebuilding the image: the cached one is unusable: %s", ok.error().message().c_str());
       ::unlink(cached_image.c_str());

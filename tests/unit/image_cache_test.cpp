@@ -1,4 +1,4 @@
-#include "build_cache.h"
+#include "image_cache.h"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>

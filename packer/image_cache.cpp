@@ -1,4 +1,4 @@
-#include "build_cache.h"
+#include "image_cache.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
