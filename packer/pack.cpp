@@ -25,6 +25,7 @@
 #include "format/superblock.h"
 #include "interrupt.h"
 #include "recipe.h"
+#include "secret_key.h"
 #include "squashfs.h"
 #include "tarball.h"
 #include "tempdir.h"

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/sha256.h"
 #include "format/keys.h"
+#include "secret_key.h"
 #include "format/signature.h"
 #include "self.h"
 #include "tempdir.h"
