@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "base/cache_dir.h"
 #include "base/io.h"
 #include "base/sha256.h"
 #include "base/unique_fd.h"
@@ -22,14 +23,9 @@ namespace fs = std::filesystem;
 Result<Cache> Cache::open(const std::string& dir_override) {
   std::string dir = dir_override;
   if (dir.empty()) {
-    const char* xdg = std::getenv("XDG_CACHE_HOME");
-    const char* home = std::getenv("HOME");
-    if (xdg && *xdg)
-      dir = std::string(xdg) + "/havre";
-    else if (home && *home)
-      dir = std::string(home) + "/.cache/havre";
-    else
-      return error("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir");
+    const std::optional<std::string> found = default_cache_dir();
+    if (!found) return error("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir");
+    dir = *found;
   }
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "sha256", ec);
