@@ -15,7 +15,7 @@ namespace havre::pack {
 
 std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsSpec& spec,
                                          const std::vector<std::string>& exclude, const std::string& output,
-                                         std::uint64_t offset, unsigned processors) {
+                                         std::uint64_t offset, unsigned processors, bool xattrs) {
   std::vector<std::string> argv;
   argv.insert(
       argv.end(),
@@ -33,8 +33,10 @@ std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsS
           "-processors",
           std::to_string(processors),
           "-noappend",
-          // An unprivileged extraction cannot carry security.* xattrs faithfully; leave them all out.
-          "-no-xattrs",
+          // Root: the staged tree holds the base's and the steps' xattrs for real (file
+          // capabilities among them), and mksquashfs stores them. Unprivileged: the fakeroot state
+          // has owners and modes but no xattrs, so none are stored.
+          xattrs ? "-xattrs" : "-no-xattrs",
           "-no-progress",
           "-quiet",
       });
@@ -69,7 +71,7 @@ Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::
   // erase the base's own times; SOURCE_DATE_EPOCH sets the creation time and clamps, as wanted.
   env.push_back("SOURCE_DATE_EPOCH=" + std::to_string(epoch));
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  auto argv = mksquashfs_argv(tree.dir, spec, exclude, output, offset, cores);
+  auto argv = mksquashfs_argv(tree.dir, spec, exclude, output, offset, cores, tree.db.empty() && ::geteuid() == 0);
   std::string line;
   for (const std::string& a : argv) line += (line.empty() ? "" : " ") + a;
   log::debug("running %s", line.c_str());
