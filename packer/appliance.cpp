@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "atomic_file.h"
 #include "base/io.h"
 #include "base/sha256.h"
 #include "format/elf.h"
@@ -37,11 +38,37 @@ Status copy_range(int in, std::uint64_t in_offset, int out, std::uint64_t out_of
                   const std::string& what) {
   auto in_off = static_cast<loff_t>(in_offset);
   auto out_off = static_cast<loff_t>(out_offset);
+  // copy_file_range first (reflinks and in-kernel copies); across filesystems (EXDEV), on a
+  // filesystem or kernel without it (EOPNOTSUPP, ENOSYS, EINVAL), plain reads and writes.
+  bool kernel_copy = true;
+  std::vector<char> buf;
   while (size > 0) {
-    ssize_t n = ::copy_file_range(in, &in_off, out, &out_off, std::min<std::uint64_t>(size, 1 << 30), 0);
+    const size_t chunk = static_cast<size_t>(std::min<std::uint64_t>(size, 1 << 30));
+    if (kernel_copy) {
+      const ssize_t n = ::copy_file_range(in, &in_off, out, &out_off, chunk, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
+        kernel_copy = false;
+        buf.resize(1 << 20);
+        continue;
+      }
+      if (n < 0) return sys_error(what);
+      if (n == 0) break;
+      size -= static_cast<std::uint64_t>(n);
+      continue;
+    }
+    const ssize_t n = ::pread(in, buf.data(), std::min(chunk, buf.size()), in_off);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error(what);
+    if (n < 0) return sys_error(what + ": read");
     if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::pwrite(out, buf.data() + done, static_cast<size_t>(n - done), out_off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return sys_error(what + ": write");
+      done += w;
+      out_off += w;
+    }
+    in_off += n;
     size -= static_cast<std::uint64_t>(n);
   }
   return {};
@@ -115,16 +142,9 @@ Result<footer::Footer> ApplianceWriter::finish(const std::string& manifest_json,
 
 Status ApplianceWriter::commit() {
   if (::fchmod(fd_.get(), 0755) != 0) return sys_error("chmod " + temp_);
-  if (::fsync(fd_.get()) != 0) return sys_error("fsync " + temp_);
+  auto ok = commit_file(fd_.get(), temp_, target_);
   fd_.reset();
-  if (::rename(temp_.c_str(), target_.c_str()) != 0) return sys_error("rename " + temp_ + " to " + target_);
-  // Make the rename itself durable.
-  std::string dir = fs::path(target_).parent_path().string();
-  if (dir.empty()) dir = ".";
-  auto dfd = open_fd(dir, O_RDONLY | O_DIRECTORY);
-  if (!dfd) return dfd.error();
-  if (::fsync(dfd->get()) != 0) return sys_error("fsync " + dir);
-  return {};
+  return ok;
 }
 
 }  // namespace havre::pack

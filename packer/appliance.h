@@ -12,7 +12,7 @@
 
 namespace havre::pack {
 
-/// copy_file_range until `size` bytes have moved (or the source ends, for size UINT64_MAX); `what` names
+/// copy_file_range (or read and write, across filesystems) until `size` bytes have moved (or the source ends, for size UINT64_MAX); `what` names
 /// the copy in errors.
 Status copy_range(int in, std::uint64_t in_off, int out, std::uint64_t out_off, std::uint64_t size,
                   const std::string& what);

@@ -9,9 +9,11 @@
 #include <ctime>
 #include <filesystem>
 
+#include "base/cache_dir.h"
 #include "base/io.h"
 #include "base/sha256.h"
 #include "base/unique_fd.h"
+#include "image_cache.h"
 #include "tarball.h"
 
 namespace havre::pack {
@@ -21,21 +23,18 @@ namespace fs = std::filesystem;
 Result<Cache> Cache::open(const std::string& dir_override) {
   std::string dir = dir_override;
   if (dir.empty()) {
-    const char* xdg = std::getenv("XDG_CACHE_HOME");
-    const char* home = std::getenv("HOME");
-    if (xdg && *xdg)
-      dir = std::string(xdg) + "/havre";
-    else if (home && *home)
-      dir = std::string(home) + "/.cache/havre";
-    else
-      return error("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir");
+    const std::optional<std::string> found = default_cache_dir();
+    if (!found) return error("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir");
+    dir = *found;
   }
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "sha256", ec);
   if (ec) return sys_error(ec.value(), "create cache directory " + dir);
   fs::create_directories(fs::path(dir) / "tmp", ec);
   if (ec) return sys_error(ec.value(), "create cache directory " + dir + "/tmp");
-  return Cache(fs::absolute(dir).string());
+  const fs::path absolute = fs::absolute(dir, ec);
+  if (ec) return sys_error(ec.value(), "resolve cache directory " + dir);
+  return Cache(absolute.string());
 }
 
 std::string Cache::path_for(const std::string& hex) const { return dir_ + "/sha256/" + hex; }
@@ -102,9 +101,11 @@ Result<std::vector<CacheEntry>> Cache::entries() const {
     const fs::path dir = fs::path(dir_) / sub;
     std::error_code ec;
     if (!fs::exists(dir, ec)) continue;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const fs::directory_entry& e = *it;
       struct stat st {};
       if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (e.path().extension() == ".sha256") continue;  // an image's record (image_cache.h), not an entry
       out.push_back({e.path().string(), kind, static_cast<std::uint64_t>(st.st_size), st.st_mtime});
     }
     if (ec) return sys_error(ec.value(), "list " + dir.string());
@@ -126,12 +127,15 @@ Result<std::vector<CacheEntry>> Cache::prune(std::uint64_t max_bytes, int max_ag
     const bool too_old = now - e.last_used > std::int64_t{max_age_days} * 86400;
     if (!too_old && total <= max_bytes) break;
     if (::unlink(e.path.c_str()) != 0) return sys_error("remove " + e.path);
+    if (e.kind == "image") ::unlink(image_digest_path(e.path).c_str());
     total -= e.size;
     removed.push_back(e);
   }
   // Temporary files of downloads that were killed (a live one is younger than a day).
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(fs::path(dir_) / "tmp", ec)) {
+  for (auto it = fs::directory_iterator(fs::path(dir_) / "tmp", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const fs::directory_entry& e = *it;
     struct stat st {};
     if (::lstat(e.path().c_str(), &st) == 0 && now - st.st_mtime > 86400) {
       if (::unlink(e.path().c_str()) == 0)

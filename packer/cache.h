@@ -14,7 +14,7 @@ namespace havre::pack {
 struct CacheEntry {
   std::string path;
   std::string kind;  // "download" (sha256/<hex>), "debootstrap" (debootstrap/<inputs>.tar.zst) or
-                     // "image" (images/<inputs>.sqfs, see build_cache.h)
+                     // "image" (images/<inputs>.sqfs, see image_cache.h)
   std::uint64_t size = 0;
   std::int64_t last_used = 0;  // seconds since the epoch (mtime, refreshed on every use)
 };

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
+#include "base/size.h"
+
 namespace havre::pack {
 
 CliOptions parse_args(int argc, char** argv) {
@@ -79,16 +81,9 @@ CliOptions parse_args(int argc, char** argv) {
     } else if (prune->parsed()) {
       o.command = CliOptions::Command::kCachePrune;
       // Sizes as in recipes: a number of bytes with an optional K, M, G suffix.
-      std::uint64_t mult = 1;
-      std::string digits = max_size;
-      if (!digits.empty() && std::string("KkMmGg").find(digits.back()) != std::string::npos) {
-        const char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(digits.back())));
-        mult = unit == 'K' ? 1ULL << 10 : unit == 'M' ? 1ULL << 20 : 1ULL << 30;
-        digits.pop_back();
-      }
-      if (digits.empty() || digits.size() > 12 || digits.find_first_not_of("0123456789") != std::string::npos)
-        throw CLI::ValidationError("--max-size", "'" + max_size + "' is not a size (e.g. 500M, 10G)");
-      o.prune_max_bytes = std::stoull(digits) * mult;
+      const std::optional<std::uint64_t> bytes = parse_size(max_size, "kmg").bytes;
+      if (!bytes) throw CLI::ValidationError("--max-size", "'" + max_size + "' is not a size (e.g. 500M, 10G)");
+      o.prune_max_bytes = *bytes;
     } else {
       if (o.pack.recipe.empty()) throw CLI::RequiredError("RECIPE");
       if (o.pack.output.empty()) throw CLI::RequiredError("-o,--output");

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "appliance.h"
 #include "base/unique_fd.h"
 
 namespace havre::pack {
@@ -77,7 +78,8 @@ class Copier {
       if (auto ok = set_attributes(dir.get(), parent, name, rel, mode); !ok) return ok;
       std::vector<std::string> children;
       std::error_code ec;
-      for (const auto& e : fs::directory_iterator(src, ec)) children.push_back(e.path().filename().string());
+      for (auto it = fs::directory_iterator(src, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+        children.push_back(it->path().filename().string());
       if (ec) return sys_error(ec.value(), "list " + src);
       // Sorted: the copy does the same steps in the same order whatever the directory's order on disk.
       std::sort(children.begin(), children.end());
@@ -101,12 +103,8 @@ class Copier {
     if (!out.valid()) return sys_error("create /" + rel);
     auto in = open_fd(src, O_RDONLY);
     if (!in) return in.error();
-    for (;;) {
-      const ssize_t n = ::copy_file_range(in->get(), nullptr, out.get(), nullptr, 1 << 30, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return sys_error("copy " + src);
-      if (n == 0) break;
-    }
+    if (auto ok = copy_range(in->get(), 0, out.get(), 0, UINT64_MAX, "copy " + src + " to /" + rel); !ok)
+      return ok;
     if (auto ok = set_attributes(out.get(), parent, name, rel, mode); !ok) return ok;
     return set_mtime(out.get(), parent, name, rel);
   }

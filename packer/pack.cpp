@@ -13,7 +13,7 @@
 #include "base/io.h"
 #include "base/log.h"
 #include "base/sha256.h"
-#include "build_cache.h"
+#include "image_cache.h"
 #include "build_steps.h"
 #include "cache.h"
 #include "debootstrap.h"
@@ -25,6 +25,7 @@
 #include "format/superblock.h"
 #include "interrupt.h"
 #include "recipe.h"
+#include "secret_key.h"
 #include "squashfs.h"
 #include "tarball.h"
 #include "tempdir.h"
@@ -59,8 +60,10 @@ Result<ResolvedBase> resolve_base(const BaseSpec& spec, const PackOptions& opts,
   out.record.source = spec.source;
   out.record.kind = spec.manifest_kind;
   if (spec.kind == BaseSpec::Kind::kDirectory) {
-    if (!fs::is_directory(spec.directory))
-      return error("base directory " + spec.directory + " is not a directory");
+    std::error_code ec;
+    if (!fs::is_directory(spec.directory, ec))
+      return ec ? sys_error(ec.value(), "base directory " + spec.directory)
+                : error("base directory " + spec.directory + " is not a directory");
     out.directory = spec.directory;
     return out;
   }
@@ -167,8 +170,10 @@ Result<PackResult> pack(const PackOptions& opts) {
 
   // 2. A private work directory beside the output: same filesystem, so the final rename is atomic.
   //    Everything temporary lives in it and goes with it, on success, failure or Ctrl-C.
-  const fs::path out = fs::absolute(opts.output);
-  if (fs::is_directory(out)) return error("output " + out.string() + " is a directory");
+  std::error_code ec;
+  const fs::path out = fs::absolute(opts.output, ec);
+  if (ec) return sys_error(ec.value(), "output " + opts.output);
+  if (fs::is_directory(out, ec)) return error("output " + out.string() + " is a directory");
   //    Work directories that killed builds left here go first (work_dir.h).
   remove_stale_work_dirs(out.parent_path().string());
   auto work = make_work_dir(out.parent_path().string(), "." + out.filename().string() + ".havre-");
@@ -197,7 +202,17 @@ Result<PackResult> pack(const PackOptions& opts) {
   const std::string cached_image = image_key.empty() ? "" : cache->dir() + "/images/" + image_key + ".sqfs";
   auto writer = ApplianceWriter::start(work->path() + "/appliance", out.string(), *runtime);
   if (!writer) return writer.error();
-  if (!cached_image.empty() && ::access(cached_image.c_str(), R_OK) == 0) {
+  bool reuse = !cached_image.empty() && ::access(cached_image.c_str(), R_OK) == 0;
+  if (reuse) {
+    // The entry must still be the bytes that were stored (image_cache.h); otherwise rebuild it.
+    if (auto ok = check_cached_image(cached_image); !ok) {
+      log::warn("rebuilding the image: the cached one is unusable: %s", ok.error().message().c_str());
+      ::unlink(cached_image.c_str());
+      ::unlink(image_digest_path(cached_image).c_str());
+      reuse = false;
+    }
+  }
+  if (reuse) {
     log::info("image unchanged: reusing %s", cached_image.c_str());
     cache->touch(cached_image);
     if (!epoch->chosen()) {  // derived from the base when the image was built, and recorded in it
@@ -270,8 +285,10 @@ Result<PackResult> pack(const PackOptions& opts) {
     auto temp = cache->temp_path();
     if (ec || !temp) {
       log::warn("not caching the image: cannot write to %s/images", cache->dir().c_str());
-    } else if (auto ok = writer->copy_image_to(*temp); !ok || !cache->commit_as(*temp, cached_image)) {
+    } else if (auto ok = writer->copy_image_to(*temp); !ok || !record_cached_image(*temp, cached_image, *temp + ".sha256") ||
+                                                        !cache->commit_as(*temp, cached_image)) {
       ::unlink(temp->c_str());
+      ::unlink(image_digest_path(cached_image).c_str());
       log::warn("not caching the image in %s", cached_image.c_str());
     }
   }

@@ -129,8 +129,19 @@ bool is_url(const std::string& text) {
   return false;
 }
 
+// Absolute, with the directories on the way resolved but not the last component: a `files` source
+// that is a symlink is copied as a symlink. Never throws (a name the kernel refuses, say one over
+// 255 bytes, stays as written, and opening it reports the error).
 std::string absolute_from(const fs::path& dir, const std::string& p) {
-  return fs::weakly_canonical(fs::path(p).is_absolute() ? fs::path(p) : dir / p).string();
+  const fs::path full = fs::path(p).is_absolute() ? fs::path(p) : dir / p;
+  const fs::path name = full.filename();
+  std::error_code ec;
+  if (name.empty() || name == "." || name == "..") {  // a directory: resolved entirely
+    const fs::path resolved = fs::weakly_canonical(full, ec);
+    return ec ? full.lexically_normal().string() : resolved.string();
+  }
+  const fs::path parent = fs::weakly_canonical(full.parent_path(), ec);
+  return ec ? full.lexically_normal().string() : (parent / name).string();
 }
 
 // Alpine's official minirootfs release: https://alpinelinux.org/downloads/
@@ -351,7 +362,9 @@ Status parse_squashfs(const Reader& r, const YAML::Node& node, SquashfsSpec& sq)
 Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::string& file) {
   Recipe recipe;
   recipe.file = file;
-  const fs::path dir = fs::absolute(fs::path(file)).parent_path();
+  std::error_code ec;
+  const fs::path dir = fs::absolute(fs::path(file), ec).parent_path();
+  if (ec) return Error{ec.value(), "resolve the directory of " + file};
   if (!root.IsMap()) return r.at(root, "", "a recipe is a YAML mapping");
   if (auto ok =
           r.check_map(root, "",

@@ -6,10 +6,12 @@
 #include <filesystem>
 
 #include "appliance.h"
+#include "atomic_file.h"
 #include "base/io.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "format/keys.h"
+#include "secret_key.h"
 #include "format/signature.h"
 #include "self.h"
 #include "tempdir.h"
@@ -22,13 +24,6 @@ namespace fs = std::filesystem;
 std::string parent_dir(const std::string& path) {
   const std::string dir = fs::path(path).parent_path().string();
   return dir.empty() ? "." : dir;
-}
-
-Status fsync_dir(const std::string& dir) {
-  auto fd = open_fd(dir, O_RDONLY | O_DIRECTORY);
-  if (!fd) return fd.error();
-  if (::fsync(fd->get()) != 0) return sys_error("fsync " + dir);
-  return {};
 }
 
 // Writes `text` to a new file in `work` and links it to `target`: all or nothing, and never over an
@@ -69,7 +64,7 @@ Result<std::string> keygen(const std::string& basename, const std::string& comme
     ::unlink(secret_path.c_str());  // no half a pair
     return ok.error();
   }
-  if (auto ok = fsync_dir(dir); !ok) return ok.error();
+  if (auto ok = fsync_parent_dir(secret_path); !ok) return ok.error();
   return keys::key_id_hex(pub);
 }
 
@@ -115,9 +110,7 @@ Result<std::string> sign_appliance(const std::string& path, const std::string& k
   if (auto ok = write_all(out->get(), trailer, temp); !ok) return ok.error();
   if (::fchown(out->get(), st.st_uid, st.st_gid) != 0 && errno != EPERM) return sys_error("chown " + temp);
   if (::fchmod(out->get(), st.st_mode & 07777) != 0) return sys_error("chmod " + temp);
-  if (::fsync(out->get()) != 0) return sys_error("fsync " + temp);
-  if (::rename(temp.c_str(), target.c_str()) != 0) return sys_error("rename " + temp + " to " + target);
-  if (auto ok = fsync_dir(parent_dir(target)); !ok) return ok.error();
+  if (auto ok = commit_file(out->get(), temp, target); !ok) return ok.error();
   return keys::key_id_hex(signature::public_key_of(*key));
 }
 

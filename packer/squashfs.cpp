@@ -1,8 +1,10 @@
 #include "squashfs.h"
 
 #include <fcntl.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -15,7 +17,7 @@ namespace havre::pack {
 
 std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsSpec& spec,
                                          const std::vector<std::string>& exclude, const std::string& output,
-                                         std::uint64_t offset, unsigned processors) {
+                                         std::uint64_t offset, unsigned processors, bool xattrs) {
   std::vector<std::string> argv;
   argv.insert(
       argv.end(),
@@ -33,8 +35,10 @@ std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsS
           "-processors",
           std::to_string(processors),
           "-noappend",
-          // An unprivileged extraction cannot carry security.* xattrs faithfully; leave them all out.
-          "-no-xattrs",
+          // Root: the staged tree holds the base's and the steps' xattrs for real (file
+          // capabilities among them), and mksquashfs stores them. Unprivileged: the fakeroot state
+          // has owners and modes but no xattrs, so none are stored.
+          xattrs ? "-xattrs" : "-no-xattrs",
           "-no-progress",
           "-quiet",
       });
@@ -46,6 +50,23 @@ std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsS
   }
   return argv;
 }
+
+namespace {
+
+// Whether any entry of the tree has an extended attribute. Without any, the image is built with
+// -no-xattrs whoever builds it, so a root build and an unprivileged one stay byte-identical.
+bool has_xattrs(const std::string& dir) {
+  std::error_code ec;
+  if (::llistxattr(dir.c_str(), nullptr, 0) > 0) return true;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const ssize_t n = ::llistxattr(it->path().c_str(), nullptr, 0);
+    if (n > 0 || (n < 0 && errno != ENOTSUP && errno != ENODATA)) return true;  // unsure: keep them
+  }
+  return static_cast<bool>(ec);
+}
+
+}  // namespace
 
 Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::vector<std::string>& exclude,
                    const std::string& work_dir, const std::string& output, std::uint64_t offset,
@@ -69,7 +90,7 @@ Status build_image(const StagedTree& tree, const SquashfsSpec& spec, const std::
   // erase the base's own times; SOURCE_DATE_EPOCH sets the creation time and clamps, as wanted.
   env.push_back("SOURCE_DATE_EPOCH=" + std::to_string(epoch));
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  auto argv = mksquashfs_argv(tree.dir, spec, exclude, output, offset, cores);
+  auto argv = mksquashfs_argv(tree.dir, spec, exclude, output, offset, cores, tree.db.empty() && ::geteuid() == 0 && has_xattrs(tree.dir));
   std::string line;
   for (const std::string& a : argv) line += (line.empty() ? "" : " ") + a;
   log::debug("running %s", line.c_str());

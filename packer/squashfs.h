@@ -12,10 +12,11 @@
 namespace havre::pack {
 
 /// The mksquashfs command line that writes `dir` into `output` starting at byte `offset`, leaving out
-/// the `exclude` globs (relative to the image root).
+/// the `exclude` globs (relative to the image root); `xattrs`: store the tree's extended attributes
+/// (root builds, whose staged tree holds them for real).
 std::vector<std::string> mksquashfs_argv(const std::string& dir, const SquashfsSpec& spec,
                                          const std::vector<std::string>& exclude, const std::string& output,
-                                         std::uint64_t offset, unsigned processors);
+                                         std::uint64_t offset, unsigned processors, bool xattrs);
 
 /// Runs mksquashfs on the tree; when the tree carries a fakeroot state (unprivileged builds), under
 /// a faked daemon loaded with it. `epoch` becomes the image's creation time, and every file time

@@ -95,7 +95,8 @@ Result<StagedTree> extract_tarball(const std::string& tarball, const std::string
   // kOnDisk: everything lands exactly as the archive says.
   WriteArchive out(archive_write_disk_new(), archive_write_free);
   archive_write_disk_set_options(
-      out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | (on_disk ? ARCHIVE_EXTRACT_OWNER : 0) |
+      out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                     (on_disk ? ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR : 0) |
                      ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                      ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 
@@ -237,10 +238,12 @@ Status copy_tree(const std::string& src, const std::string& dst) {
   // Absolute target names (the disk reader moves the working directory as it walks), so no
   // SECURE_NOABSOLUTEPATHS here; the names come from our own walk of `src`, below dst_abs.
   archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                                                (::geteuid() == 0 ? ARCHIVE_EXTRACT_OWNER : 0) |
+                                                (::geteuid() == 0 ? ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR : 0) |
                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-  const std::string dst_abs = std::filesystem::absolute(dst).string();
+  std::error_code ec;
+  const std::string dst_abs = std::filesystem::absolute(dst, ec).string();
+  if (ec) return sys_error(ec.value(), "resolve " + dst);
   return walk_disk(src, [&](archive* disk, archive_entry* e) -> Status {
     const std::string name = archive_entry_pathname(e);
     std::string target = dst_abs + "/" + name;

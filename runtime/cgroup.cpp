@@ -20,6 +20,7 @@
 
 #include "base/io.h"
 #include "base/log.h"
+#include "base/size.h"
 
 namespace havre::runtime {
 namespace {
@@ -196,22 +197,10 @@ Result<std::string> prepare_v2_parent(const std::string& parent, const std::vect
 }
 
 Result<std::uint64_t> parse_memory_size(const std::string& text) {
-  static const std::map<char, std::uint64_t> units = {
-      {'b', 1}, {'k', 1ULL << 10}, {'m', 1ULL << 20}, {'g', 1ULL << 30}, {'t', 1ULL << 40}};
-  std::string digits = text;
-  std::uint64_t unit = 1;
-  if (!digits.empty()) {
-    const auto u = units.find(static_cast<char>(std::tolower(static_cast<unsigned char>(digits.back()))));
-    if (u != units.end()) {
-      unit = u->second;
-      digits.pop_back();
-    }
-  }
-  if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos)
-    return error("--memory " + text + ": expected a size such as 512m or 2g (units b, k, m, g, t)");
-  const std::uint64_t count = std::stoull(digits);
-  if (count > UINT64_MAX / unit) return error("--memory " + text + ": too large");
-  const std::uint64_t bytes = count * unit;
+  const ParsedSize size = parse_size(text, "bkmgt");
+  if (size.too_large) return error("--memory " + text + ": too large");
+  if (!size.bytes) return error("--memory " + text + ": expected a size such as 512m or 2g (units b, k, m, g, t)");
+  const std::uint64_t bytes = *size.bytes;
   if (bytes < (6ULL << 20)) return error("--memory " + text + ": the minimum is 6m");
   return bytes;
 }

@@ -15,6 +15,7 @@ extern "C" {
 #include <squashfuse/squashfuse.h>
 }
 
+#include "base/cache_dir.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "base/unique_fd.h"
@@ -134,13 +135,9 @@ Status extract_image(const Appliance& app, const std::string& dir) {
 
 Result<std::string> extracted_copy(const Appliance& app) {
   if (!app.footer) return error(app.path + ": no footer, so no image sha256 to key an extracted copy by");
-  std::string base;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    base = std::string(xdg) + "/havre";
-  else if (const char* home = std::getenv("HOME"); home && *home)
-    base = std::string(home) + "/.cache/havre";
-  else
-    return error("no cache directory for an extracted copy: set XDG_CACHE_HOME or HOME");
+  const std::optional<std::string> cache = default_cache_dir();
+  if (!cache) return error("no cache directory for an extracted copy: set XDG_CACHE_HOME or HOME");
+  const std::string& base = *cache;
   const std::string dir = base + "/extracted/" + to_hex(app.footer->image_sha256);
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;

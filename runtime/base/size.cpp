@@ -17,8 +17,9 @@ ParsedSize parse_size(std::string_view text, std::string_view units) {
   std::uint64_t count = 0;
   for (const char c : text) {
     if (c < '0' || c > '9') return {};
-    if (count > (UINT64_MAX - 9) / 10) return {std::nullopt, true};
-    count = count * 10 + static_cast<unsigned>(c - '0');
+    const unsigned digit = static_cast<unsigned>(c - '0');
+    if (count > (UINT64_MAX - digit) / 10) return {std::nullopt, true};
+    count = count * 10 + digit;
   }
   if (text.size() > 20 || count > (UINT64_MAX >> shift)) return {std::nullopt, true};
   return {count << shift, false};

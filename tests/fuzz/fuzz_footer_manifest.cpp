@@ -14,6 +14,7 @@
 
 #include "format/footer.h"
 #include "format/keys.h"
+#include "secret_key.h"
 #include "format/manifest.h"
 #include "format/signature.h"
 #include "fuzz_util.h"

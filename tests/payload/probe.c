@@ -7,6 +7,9 @@
 //   probe inject:TID                 ptrace TID (a thread of PID 1) and make it run mount(2) and
 //                                    openat(2) at its current instruction: "attach=ok|ERRNO" then
 //                                    "inject-mount=ok|ERRNO inject-open=ok|ERRNO"
+//   probe setcap:PATH                give PATH the file capability cap_net_raw+ep (the
+//                                    security.capability xattr, as `setcap cap_net_raw+ep` does):
+//                                    "setcap=ok|ERRNO" (for images without setcap)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/sched.h>
@@ -23,6 +26,7 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static long call(const char* name) {
@@ -139,7 +143,19 @@ static int hijack(const char* spec) {
   return 0;
 }
 
+// struct vfs_cap_data, revision 2: effective flag, CAP_NET_RAW (13) permitted, nothing inheritable.
+static int set_file_cap(const char* arg) {
+  const uint32_t data[5] = {0x02000000u | 1u, 1u << 13, 0, 0, 0};
+  const int r = setxattr(arg + strlen("setcap:"), "security.capability", data, sizeof data, 0);
+  if (r == 0)
+    printf("setcap=ok\n");
+  else
+    printf("setcap=%s\n", strerrorname_np(errno));
+  return r == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 2 && !strncmp(argv[1], "setcap:", 7)) return set_file_cap(argv[1]);
   if (argc == 2 && !strncmp(argv[1], "node:", 5)) return node(argv[1]);
   if (argc == 2 && !strncmp(argv[1], "inject:", 7)) return hijack(argv[1]);
   for (int i = 1; i < argc; ++i) {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include "secret_key.h"
 #include "test_util.h"
 
 namespace havre {

@@ -23,6 +23,7 @@
 
 #include "format/endian.h"
 #include "format/keys.h"
+#include "secret_key.h"
 #include "format/superblock.h"
 #include "tempdir.h"
 

@@ -1,13 +1,15 @@
-#include "build_cache.h"
+#include "image_cache.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "base/sha256.h"
+#include "atomic_file.h"
 #include "tarball.h"
 #include "version.h"
 
@@ -38,7 +40,7 @@ Status add_tree(KeyBuilder& key, const std::string& path) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(path, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      names.push_back(fs::relative(it->path(), path).string());
+      names.push_back(it->path().lexically_relative(path).string());
     if (ec) return sys_error(ec.value(), "walk " + path);
     std::sort(names.begin(), names.end());
   }
@@ -85,6 +87,29 @@ Result<std::string> image_cache_key(const Recipe& r, const std::string& base_sha
   key.add(r.squashfs.level ? std::to_string(*r.squashfs.level) : "-");
   key.add(epoch.chosen() ? "epoch:" + std::to_string(epoch.seconds) : "epoch:base");
   return key.finish();
+}
+
+std::string image_digest_path(const std::string& image_path) {
+  const std::string suffix = ".sqfs";
+  const bool sqfs = image_path.size() > suffix.size() &&
+                    image_path.compare(image_path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return (sqfs ? image_path.substr(0, image_path.size() - suffix.size()) : image_path) + ".sha256";
+}
+
+Status check_cached_image(const std::string& image_path) {
+  const std::string record = image_digest_path(image_path);
+  std::ifstream in(record);
+  std::string hex;
+  if (!(in >> hex) || hex.size() != 64) return error("no sha256 recorded in " + record);
+  auto digest = verify_sha256(image_path, hex);
+  if (!digest) return digest.error();
+  return {};
+}
+
+Status record_cached_image(const std::string& image, const std::string& image_path, const std::string& temp) {
+  auto digest = verify_sha256(image, "");
+  if (!digest) return digest.error();
+  return write_file_atomically(image_digest_path(image_path), to_hex(*digest) + "\n", temp);
 }
 
 }  // namespace havre::pack
