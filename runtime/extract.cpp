@@ -48,12 +48,16 @@ Status extract_file(sqfs* fs, sqfs_inode* inode, const std::string& path) {
 }  // namespace
 
 Status extract_image(const Appliance& app, const std::string& dir) {
-  const int image_fd = ::fcntl(app.fd.get(), F_DUPFD_CLOEXEC, 3);
-  if (image_fd < 0) return sys_error("dup the appliance fd");
+  return extract_tree(app.fd.get(), app.image_offset, app.path, dir);
+}
+
+Status extract_tree(int fd, std::uint64_t image_offset, const std::string& name, const std::string& dir) {
+  const int image_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (image_fd < 0) return sys_error("dup the fd of " + name);
   sqfs fs{};
-  if (sqfs_init(&fs, image_fd, static_cast<size_t>(app.image_offset)) != SQFS_OK) {
+  if (sqfs_init(&fs, image_fd, static_cast<size_t>(image_offset)) != SQFS_OK) {
     ::close(image_fd);
-    return error("libsquashfuse cannot read the image in " + app.path);
+    return error("libsquashfuse cannot read the image in " + name);
   }
   struct Closer {
     sqfs* fs;
@@ -121,7 +125,7 @@ Status extract_image(const Appliance& app, const std::string& dir) {
     const struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
     ::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);
   }
-  if (err != SQFS_OK) return error("walk the image in " + app.path);
+  if (err != SQFS_OK) return error("walk the image in " + name);
   // Directory modes and times last, deepest first: writing into them changed their times, and a
   // read-only directory could not have been filled.
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
@@ -132,6 +136,43 @@ Status extract_image(const Appliance& app, const std::string& dir) {
   return {};
 }
 
+namespace {
+
+// The cache's record that the appliance file, as it is now (device, inode, size, ctime: any write or
+// replacement changes one of them), holds an image whose bytes this user's runtime hashed to `sha`.
+std::string file_record(const std::string& cache, const std::string& sha, const struct stat& st) {
+  return cache + "/files/" + sha + "-" + std::to_string(st.st_dev) + "-" + std::to_string(st.st_ino) + "-" +
+         std::to_string(st.st_size) + "-" + std::to_string(st.st_ctim.tv_sec) + "." +
+         std::to_string(st.st_ctim.tv_nsec);
+}
+
+// Copies the image into an unnamed file of the cache directory while hashing it: what is extracted is
+// then exactly the bytes that were hashed, whatever happens to the appliance file meanwhile.
+Result<std::pair<UniqueFd, Digest>> snapshot_image(const Appliance& app, const std::string& cache) {
+  UniqueFd out(::open(cache.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!out.valid()) return sys_error("create an unnamed file in " + cache);
+  Sha256 hash;
+  std::vector<std::byte> buf(1 << 20);
+  for (std::uint64_t done = 0; done < app.image_size;) {
+    const size_t want = static_cast<size_t>(std::min<std::uint64_t>(buf.size(), app.image_size - done));
+    const ssize_t n = ::pread(app.fd.get(), buf.data(), want, static_cast<off_t>(app.image_offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read " + app.path);
+    if (n == 0) return error("read " + app.path + ": unexpected end of file in the image");
+    hash.update(std::span(buf.data(), static_cast<size_t>(n)));
+    for (ssize_t w = 0; w < n;) {
+      const ssize_t m = ::write(out.get(), buf.data() + w, static_cast<size_t>(n - w));
+      if (m < 0 && errno == EINTR) continue;
+      if (m < 0) return sys_error("write a copy of the image in " + cache);
+      w += m;
+    }
+    done += static_cast<std::uint64_t>(n);
+  }
+  return std::pair{std::move(out), hash.finish()};
+}
+
+}  // namespace
+
 Result<std::string> extracted_copy(const Appliance& app) {
   if (!app.footer) return error(app.path + ": no footer, so no image sha256 to key an extracted copy by");
   std::string base;
@@ -141,31 +182,52 @@ Result<std::string> extracted_copy(const Appliance& app) {
     base = std::string(home) + "/.cache/havre";
   else
     return error("no cache directory for an extracted copy: set XDG_CACHE_HOME or HOME");
-  const std::string dir = base + "/extracted/" + to_hex(app.footer->image_sha256);
+  const std::string cache = base + "/extracted";
+  const std::string sha = to_hex(app.footer->image_sha256);
+  const std::string dir = cache + "/sha256-" + sha;
+  struct stat self {};
+  if (::fstat(app.fd.get(), &self) != 0) return sys_error("stat " + app.path);
+  const std::string record = file_record(cache, sha, self);
   struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;
+  // Reused only when this very file was hashed before and found to hold the image the tree came from.
+  if (::stat(record.c_str(), &st) == 0 && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;
 
   std::error_code ec;
-  fs::create_directories(base + "/extracted", ec);
-  if (ec) return sys_error(ec.value(), "create " + base + "/extracted");
+  fs::create_directories(cache + "/files", ec);
+  if (ec) return sys_error(ec.value(), "create " + cache + "/files");
+  ::chmod(cache.c_str(), 0700);  // one user's cache: nobody else lists or reads it
   // Leftovers of extractions that were killed (a live one is minutes old at most).
   const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(24);
-  for (const auto& e : fs::directory_iterator(base + "/extracted", ec))
+  for (const auto& e : fs::directory_iterator(cache, ec))
     if (e.path().filename().string().rfind(".partial-", 0) == 0 && e.last_write_time(ec) < stale)
       fs::remove_all(e.path(), ec);
-  std::string temp = base + "/extracted/.partial-XXXXXX";
-  if (::mkdtemp(temp.data()) == nullptr)
-    return sys_error("create a temporary directory in " + base + "/extracted");
-  log::warn("FUSE is not available: extracting the image once to %s and running from there", dir.c_str());
-  auto fail = [&](Error e) {
+  // The footer's sha256 is only a claim: the bytes are hashed, and a tree is stored under (and
+  // reused for) the sha256 the bytes really have. A forged footer gets no tree of another image.
+  log::debug("hashing the image before extracting it");
+  auto snap = snapshot_image(app, cache);
+  if (!snap) return snap.error();
+  if (snap->second != app.footer->image_sha256)
+    return error(app.path + ": the image does not match the sha256 its footer records (" + sha +
+                 ", the bytes hash to " + to_hex(snap->second) + "): damaged or forged, not extracted");
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    std::string temp = cache + "/.partial-XXXXXX";
+    if (::mkdtemp(temp.data()) == nullptr) return sys_error("create a temporary directory in " + cache);
+    log::warn("FUSE is not available: extracting the image once to %s and running from there", dir.c_str());
+    auto fail = [&](Error e) {
+      fs::remove_all(temp, ec);
+      return e;
+    };
+    if (auto ok = extract_tree(snap->first.get(), 0, app.path, temp + "/root"); !ok) return fail(ok.error());
+    // Another run may have finished first; its copy is as good as ours.
+    if (::rename((temp + "/root").c_str(), dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST)
+      return fail(sys_error("rename " + temp + "/root to " + dir));
     fs::remove_all(temp, ec);
-    return e;
-  };
-  if (auto ok = extract_image(app, temp + "/root"); !ok) return fail(ok.error());
-  // Another run may have finished first; its copy is as good as ours.
-  if (::rename((temp + "/root").c_str(), dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST)
-    return fail(sys_error("rename " + temp + "/root to " + dir));
-  fs::remove_all(temp, ec);
+  }
+  // Written last, atomically: a record always names a complete tree of the bytes it was hashed from.
+  const std::string partial = record + ".partial";
+  UniqueFd rec(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!rec.valid() || ::rename(partial.c_str(), record.c_str()) != 0)
+    return sys_error("record " + record);
   return dir;
 }
 
