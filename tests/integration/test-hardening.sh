@@ -8,11 +8,12 @@ source "$(dirname "$0")/run_lib.sh"
 
 require_run_env
 ensure_test_user
-cp "$(command -v busybox)" "$TEST_TMP/busybox" 2>/dev/null || require_cmd busybox
 [[ -x $HAVRE_BUILD/tests/havre-probe ]] || fail "the probe $HAVRE_BUILD/tests/havre-probe is not built"
-# A setuid-root copy of busybox in the image, to show that no_new_privs keeps it from raising euid;
-# the probe (tests/payload/probe.c) makes the raw system calls Alpine has no tool for.
-pack_alpine app "files: [{src: $TEST_TMP/busybox, dst: /opt/suid/busybox, mode: '4755', owner: '0:0'}," \
+# The probe (tests/payload/probe.c) makes the raw system calls Alpine has no tool for; a setuid-root
+# copy of it shows that no_new_privs keeps it from raising its euid or gaining capabilities (busybox
+# would drop a setuid privilege by itself). As root, without the prctl it runs with euid 0 and the
+# default capabilities; rootless, the kernel ignores it anyway (its owner is unmapped under --user).
+pack_alpine app "files: [{src: $HAVRE_BUILD/tests/havre-probe, dst: /opt/suid/probe, mode: '4755', owner: '0:0'}," \
   "{src: $HAVRE_BUILD/tests/havre-probe, dst: /usr/local/bin/probe, mode: '0755'}]"
 chmod 755 "$TEST_TMP/app"
 app=$TEST_TMP/app
@@ -57,8 +58,11 @@ io_uring_setup=EPERM kexec_load=EPERM init_module=EPERM unshare=EPERM setns=EPER
   expect_contains "$mode: /proc/sys is read-only" "$OUT" "Read-only file system"
   expect_contains "$mode: /proc/sysrq-trigger cannot be written" "$OUT" "refused"
 
-  r run --user 1000 /opt/suid/busybox id -u
-  expect_eq "$mode: a setuid-root binary gains nothing (no_new_privs)" "$OUT" "1000"
+  r run --user 1000 sh -c 'stat -c %a /opt/suid/probe; /opt/suid/probe ids'
+  expect_eq "$mode: a setuid-root binary gains nothing (no_new_privs): euid and capabilities stay" "$OUT" \
+    "$(printf '4755\nuid=1000 euid=1000\nCapEff:\t0000000000000000')"
+  r run --seccomp unconfined --user 1000 /opt/suid/probe ids
+  expect_eq "$mode: and without the seccomp filter too" "$OUT" "$(printf 'uid=1000 euid=1000\nCapEff:\t0000000000000000')"
 done
 
 # As root, the filter is what refuses: without it (and with CAP_SYS_ADMIN kept) unshare works.
