@@ -77,9 +77,9 @@ Result<std::string> image_cache_key(const Recipe& r, const std::string& base_sha
     if (auto ok = add_tree(key, f.src); !ok) return ok.error().wrap("files: " + f.src);
   }
   for (const std::string& step : r.run) key.add("run:" + step);
-  if (!r.run.empty()) key.add("hostname:" + r.name);  // the steps' hostname (build_steps.cpp)
+  if (!r.run.empty()) key.add("hostname:" + r.manifest.name);  // the steps' hostname (build_steps.cpp)
   for (const std::string& e : r.exclude) key.add("exclude:" + e);
-  for (const auto& [k, v] : r.env) key.add("env:" + k + "=" + v);  // steps see the recipe's env
+  for (const auto& [k, v] : r.manifest.env) key.add("env:" + k + "=" + v);  // steps see the recipe's env
   key.add(r.squashfs.compression);
   key.add(std::to_string(r.squashfs.block_size));
   key.add(r.squashfs.level ? std::to_string(*r.squashfs.level) : "-");

@@ -7,7 +7,7 @@
 #include "base/log.h"
 #include "interrupt.h"
 #include "process.h"
-#include "run.h"
+#include "build_root.h"
 
 namespace havre::pack {
 namespace {
@@ -19,17 +19,13 @@ std::string first_line(const std::string& step) {
 
 }  // namespace
 
-Status run_build_steps(const std::string& rootfs, const std::vector<std::string>& steps,
+Status run_build_steps(const std::string& runtime, const std::string& rootfs, const std::vector<std::string>& steps,
                        const std::map<std::string, std::string>& env, const std::string& hostname,
                        std::uint32_t epoch) {
   if (steps.empty()) return {};
   if (::geteuid() != 0)
     return error("`run` steps need root: they run as root inside the image (run havre-pack with sudo)");
 
-  runtime::ContainerSpec spec;
-  spec.directory = rootfs;
-  spec.hostname = hostname;
-  spec.exec.workdir = "/";
   // Like a Dockerfile's RUN: the recipe's env applies; package managers must not ask questions.
   std::map<std::string, std::string> vars = {
       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
@@ -37,23 +33,23 @@ Status run_build_steps(const std::string& rootfs, const std::vector<std::string>
       {"DEBIAN_FRONTEND", "noninteractive"},
       {"SOURCE_DATE_EPOCH", std::to_string(epoch)}};
   for (const auto& [k, v] : env) vars[k] = v;
-  for (const auto& [k, v] : vars) spec.exec.env.push_back(k + "=" + v);
+  // The stub runs the container (runtime/build_root.h); run_process gives it a process group of its
+  // own that an interrupt terminates, and it dies with us.
+  std::vector<std::string> argv = {runtime, runtime::kBuildRootFlag, rootfs, "--hostname", hostname};
+  for (const auto& [k, v] : vars) argv.insert(argv.end(), {"--env", k + "=" + v});
+  argv.insert(argv.end(), {"--", "/bin/sh", "-ec", ""});
 
   for (size_t i = 0; i < steps.size(); ++i) {
     if (auto ok = check_interrupted(); !ok) return ok;
     const std::string prefix = "[step " + std::to_string(i + 1) + "] ";
+    const std::string what = "step " + std::to_string(i + 1) + " (" + first_line(steps[i]) + ")";
     log::info("%s%s", prefix.c_str(), first_line(steps[i]).c_str());
-    LineSplitter lines(
-        [&prefix](const std::string& line) { std::fprintf(stderr, "%s%s\n", prefix.c_str(), line.c_str()); });
-    spec.output = [&lines](std::string_view bytes) { lines.feed(bytes); };
-    spec.exec.argv = {"/bin/sh", "-ec", steps[i]};
-    auto status = runtime::run_container(spec);
-    lines.flush();
-    if (!status)
-      return status.error().wrap("step " + std::to_string(i + 1) + " (" + first_line(steps[i]) + ")");
-    if (*status != 0)
-      return error("step " + std::to_string(i + 1) + " (" + first_line(steps[i]) +
-                   ") failed with exit status " + std::to_string(*status));
+    argv.back() = steps[i];
+    auto status = run_process(
+        argv, [&prefix](const std::string& line) { std::fprintf(stderr, "%s%s\n", prefix.c_str(), line.c_str()); });
+    // An interrupt is the build's end, whatever the step made of the signal (run_process's error).
+    if (!status) return status.error().wrap(what);
+    if (status->status != 0) return error(what + " failed with exit status " + std::to_string(status->status));
   }
   return {};
 }

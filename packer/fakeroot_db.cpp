@@ -1,7 +1,6 @@
 #include "fakeroot_db.h"
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -12,8 +11,8 @@
 #include <cstdlib>
 
 #include "base/unique_fd.h"
+#include "process.h"
 
-extern char** environ;
 
 namespace havre::pack {
 
@@ -44,35 +43,35 @@ Result<FakedDaemon> FakedDaemon::start(const std::string& db_path) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe for faked-sysv");
   UniqueFd read_end(fds[0]), write_end(fds[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, db->get(), STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-  char* argv[] = {const_cast<char*>("faked-sysv"), const_cast<char*>("--load"), nullptr};
-  pid_t launcher = -1;
-  const int rc = ::posix_spawnp(&launcher, "faked-sysv", &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return sys_error(rc, "run faked-sysv (install the fakeroot package)");
+  // In the foreground, as our child: it dies with havre-pack even after kill -9, and SIGTERM (not
+  // SIGKILL) lets it remove its SysV message queues.
+  SpawnSpec spec;
+  spec.argv = {"faked-sysv", "--foreground", "--load"};
+  spec.stdin_fd = db->get();
+  spec.stdout_fd = write_end.get();
+  spec.death_signal = SIGTERM;
+  auto pid = spawn(spec);
+  if (!pid) return pid.error().wrap("install the fakeroot package");
+  FakedDaemon daemon(*pid, "");
   write_end.reset();
-  // It forks into the background and the foreground process prints "KEY:PID", then exits.
+  // It prints "KEY:PID" once it listens, and keeps running.
   std::string line;
-  char buf[128];
+  char c;
   ssize_t n;
-  while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) line.append(buf, static_cast<size_t>(n));
-  int status = 0;
-  while (::waitpid(launcher, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (line.size() < 128 && ((n = ::read(read_end.get(), &c, 1)) == 1 || (n < 0 && errno == EINTR)))
+    if (n == 1 && c != '\n') line += c;
+    else if (n == 1) break;
   const size_t colon = line.find(':');
-  if (colon == std::string::npos || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return error("faked-sysv did not start (output: '" + line + "')");
-  const pid_t pid = static_cast<pid_t>(std::strtol(line.c_str() + colon + 1, nullptr, 10));
-  if (pid <= 0) return error("faked-sysv printed no pid (output: '" + line + "')");
-  return FakedDaemon(pid, line.substr(0, colon));
+  if (colon == std::string::npos || colon == 0) return error("faked-sysv did not start (output: '" + line + "')");
+  daemon.key_ = line.substr(0, colon);
+  return daemon;
 }
 
 FakedDaemon::~FakedDaemon() {
-  if (pid_ > 0) ::kill(pid_, SIGTERM);  // it removes its message queues on SIGTERM
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);  // it removes its message queues on SIGTERM
+  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
 }
 
 std::vector<std::string> FakedDaemon::environment() const {

@@ -28,6 +28,7 @@
 #include "squashfs.h"
 #include "tarball.h"
 #include "tempdir.h"
+#include "work_dir.h"
 #include "version.h"
 
 namespace havre::pack {
@@ -36,7 +37,7 @@ namespace {
 namespace fs = std::filesystem;
 
 manifest::Manifest make_manifest(const Recipe& r, const manifest::Base& base, const BuildEpoch& epoch) {
-  manifest::Manifest m = manifest_fields(r);
+  manifest::Manifest m = r.manifest;
   m.build.havre_version = kVersion;
   m.build.bases = {base};
   // Only a time somebody chose: the clock would make every build different, and an epoch derived
@@ -168,7 +169,9 @@ Result<PackResult> pack(const PackOptions& opts) {
   //    Everything temporary lives in it and goes with it, on success, failure or Ctrl-C.
   const fs::path out = fs::absolute(opts.output);
   if (fs::is_directory(out)) return error("output " + out.string() + " is a directory");
-  auto work = TempDir::make(out.parent_path().string(), "." + out.filename().string() + ".havre-");
+  //    Work directories that killed builds left here go first (work_dir.h).
+  remove_stale_work_dirs(out.parent_path().string());
+  auto work = make_work_dir(out.parent_path().string(), "." + out.filename().string() + ".havre-");
   if (!work) return work.error().wrap("output " + out.string());
 
   // 3. Get the base (download or debootstrap cache, or local file) and check its sha256.
@@ -249,7 +252,7 @@ Result<PackResult> pack(const PackOptions& opts) {
   //    staged tree.
   if (auto ok = apply_files(recipe->files, recipe->file, tree, attributes, epoch->seconds); !ok)
     return ok.error();
-  if (auto ok = run_build_steps(tree.dir, recipe->run, recipe->env, recipe->name, epoch->seconds); !ok)
+  if (auto ok = run_build_steps(*runtime, tree.dir, recipe->run, recipe->manifest.env, recipe->manifest.name, epoch->seconds); !ok)
     return ok.error();
 
   // 7. mksquashfs writes the image straight into the output, after the stub; the image cache keeps a copy.

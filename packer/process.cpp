@@ -2,12 +2,14 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 
 #include "base/unique_fd.h"
@@ -61,7 +63,86 @@ class Child {
   std::optional<std::chrono::steady_clock::time_point> terminated_at_;
 };
 
+// argv[0] as execvp would find it; a name that is not found is returned as it is (execve then fails
+// with ENOENT).
+std::string find_in_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    const size_t colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return name;
+}
+
+// The forked child: dies with havre-pack (even kill -9: PR_SET_PDEATHSIG, checked against a parent
+// that is already gone), then takes its stdio and execs. System calls only; never returns.
+[[noreturn]] void exec_child(const char* path, char* const* argv, char* const* envp, pid_t parent,
+                             const SpawnSpec& spec, int exec_errno_fd) {
+  if (::prctl(PR_SET_PDEATHSIG, spec.death_signal) != 0 || ::getppid() != parent) ::_exit(127);
+  if (spec.own_group) ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  const int in = spec.stdin_fd >= 0 ? spec.stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0 || ::dup2(in, STDIN_FILENO) < 0 || (spec.stdout_fd >= 0 && ::dup2(spec.stdout_fd, STDOUT_FILENO) < 0) ||
+      (spec.stderr_fd >= 0 && ::dup2(spec.stderr_fd, STDERR_FILENO) < 0)) {
+    const int err = errno;
+    (void)!::write(exec_errno_fd, &err, sizeof err);
+    ::_exit(127);
+  }
+  ::execve(path, argv, envp);
+  const int err = errno;
+  (void)!::write(exec_errno_fd, &err, sizeof err);
+  ::_exit(127);
+}
+
 }  // namespace
+
+Result<pid_t> spawn(const SpawnSpec& spec) {
+  const std::string& name = spec.argv.at(0);
+  // Everything the child needs is made before the fork: between fork and exec it only makes
+  // system calls (libcurl's threads may hold malloc's locks).
+  const std::string path = find_in_path(name);
+  std::vector<char*> cargv, cenv;
+  for (const std::string& a : spec.argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  // extra_env replaces a variable we have (getenv() would find our copy first).
+  auto overridden = [&spec](std::string_view var) {
+    const std::string_view name = var.substr(0, var.find('='));
+    return std::any_of(spec.extra_env.begin(), spec.extra_env.end(), [name](const std::string& e) {
+      return std::string_view(e).substr(0, e.find('=')) == name;
+    });
+  };
+  for (char** e = environ; *e; ++e)
+    if (!overridden(*e)) cenv.push_back(*e);
+  for (const std::string& e : spec.extra_env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  int exec_fds[2];  // the child writes execve's errno here; end of file means the exec worked
+  if (::pipe2(exec_fds, O_CLOEXEC) != 0) return sys_error("pipe for " + name);
+  UniqueFd exec_read(exec_fds[0]), exec_write(exec_fds[1]);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork for " + name);
+  if (pid == 0) exec_child(path.c_str(), cargv.data(), cenv.data(), parent, spec, exec_write.get());
+  // A group of its own: set on both sides, so a kill right after fork finds it.
+  if (spec.own_group) ::setpgid(pid, pid);
+  exec_write.reset();
+  int exec_errno = 0;
+  ssize_t got;
+  while ((got = ::read(exec_read.get(), &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  if (got == static_cast<ssize_t>(sizeof exec_errno)) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return sys_error(exec_errno, "run " + name);
+  }
+  return pid;
+}
 
 void LineSplitter::feed(std::string_view bytes) {
   pending_.append(bytes);
@@ -86,37 +167,13 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe for " + name);
   UniqueFd read_end(fds[0]), write_end(fds[1]);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
-  // A group of its own: the terminal's Ctrl-C reaches only us, and we stop the whole group (helpers
-  // the child starts included) in one kill.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  std::vector<char*> cargv, cenv;
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  // extra_env replaces a variable we have (getenv() would find our copy first).
-  auto overridden = [&extra_env](std::string_view var) {
-    const std::string_view name = var.substr(0, var.find('='));
-    return std::any_of(extra_env.begin(), extra_env.end(), [name](const std::string& e) {
-      return std::string_view(e).substr(0, e.find('=')) == name;
-    });
-  };
-  for (char** e = environ; *e; ++e)
-    if (!overridden(*e)) cenv.push_back(*e);
-  for (const std::string& e : extra_env) cenv.push_back(const_cast<char*>(e.c_str()));
-  cenv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, name.c_str(), &actions, &attr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return sys_error(rc, "run " + name);
-  Child child(pid);
+  SpawnSpec spec;
+  spec.argv = argv;
+  spec.extra_env = extra_env;
+  spec.stdout_fd = spec.stderr_fd = write_end.get();
+  auto pid = spawn(spec);
+  if (!pid) return pid.error();
+  Child child(*pid);
   write_end.reset();
 
   ProcessResult result;

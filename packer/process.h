@@ -1,6 +1,9 @@
 // Running a helper program (mksquashfs) with an argv vector, never a shell.
 #pragma once
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -9,6 +12,20 @@
 #include "base/error.h"
 
 namespace havre::pack {
+
+/// A child process of havre-pack. Whatever happens to havre-pack (kill -9 included), the child gets
+/// `death_signal` when it goes (PR_SET_PDEATHSIG).
+struct SpawnSpec {
+  std::vector<std::string> argv;       // argv[0] is looked up in PATH
+  std::vector<std::string> extra_env;  // K=V added to our environment (replacing our value of the name)
+  int stdin_fd = -1;                   // -1: /dev/null
+  int stdout_fd = -1, stderr_fd = -1;  // -1: ours
+  int death_signal = SIGKILL;
+  bool own_group = true;  // leads a process group of its own (the terminal's Ctrl-C reaches only us)
+};
+
+/// Forks and execs; returns the pid once the exec succeeded (a failed exec is the error).
+Result<pid_t> spawn(const SpawnSpec& spec);
 
 struct ProcessResult {
   int status = 0;      // exit status, or 128+signal

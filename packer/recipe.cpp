@@ -2,12 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
+#include "base/size.h"
 #include "epoch.h"
 #include "format/manifest.h"
 
@@ -87,31 +88,45 @@ class Reader {
   std::string file_;
 };
 
-// libstdc++'s std::regex matches recursively, a stack frame or more per character of input, so a
-// string of a few tens of KB overflows the stack. Nothing a recipe checks against a pattern needs
-// more than this; longer strings simply do not match.
-constexpr size_t kMaxMatched = 4096;
-
-bool matches(const std::string& text, std::smatch& m, const std::regex& re) {
-  return text.size() <= kMaxMatched && std::regex_match(text, m, re);
+bool all_of(const std::string& text, const char* allowed) {
+  return text.find_first_not_of(allowed) == std::string::npos;
 }
 
-bool matches(const std::string& text, const std::regex& re) {
-  std::smatch unused;
-  return matches(text, unused, re);
-}
+constexpr const char* kDigits = "0123456789";
 
-Result<std::uint32_t> parse_size(const std::string& text) {
-  // Eight digits are more than any valid size needs; longer numbers fail the match, never overflow.
-  static const std::regex kSize("0*([0-9]{1,8})([KkMm]?)");
-  std::smatch m;
-  if (!matches(text, m, kSize)) return error("'" + text + "' is not a size (e.g. 131072, 128K, 1M)");
-  std::uint64_t v = std::stoull(m[1].str());
-  if (m[2] == "K" || m[2] == "k") v <<= 10;
-  if (m[2] == "M" || m[2] == "m") v <<= 20;
-  if (v < 4096 || v > (1u << 20) || (v & (v - 1)) != 0)
+Result<std::uint32_t> parse_block_size(const std::string& text) {
+  const std::optional<std::uint64_t> v = parse_size(text, "km").bytes;
+  if (!v) return error("'" + text + "' is not a size (e.g. 131072, 128K, 1M)");
+  if (*v < 4096 || *v > (1u << 20) || (*v & (*v - 1)) != 0)
     return error("block size must be a power of two from 4K to 1M, got '" + text + "'");
-  return static_cast<std::uint32_t>(v);
+  return static_cast<std::uint32_t>(*v);
+}
+
+// "3.20.3": three dot-separated numbers.
+bool is_release_version(const std::string& text) {
+  if (text.size() > 64) return false;
+  int parts = 0;
+  for (size_t start = 0; start <= text.size(); ++parts) {
+    size_t dot = text.find('.', start);
+    if (dot == std::string::npos) dot = text.size();
+    const std::string part = text.substr(start, dot - start);
+    if (part.empty() || !all_of(part, kDigits)) return false;
+    start = dot + 1;
+  }
+  return parts == 3;
+}
+
+// A Debian suite, variant, architecture, package or component name (at most 255 bytes).
+bool is_word(const std::string& text) {
+  return !text.empty() && text.size() <= 255 && std::isalnum(static_cast<unsigned char>(text[0])) &&
+         all_of(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.+_-");
+}
+
+// The URL forms a base or a mirror may take.
+bool is_url(const std::string& text) {
+  for (const char* scheme : {"http://", "https://", "ftp://", "file://"})
+    if (text.rfind(scheme, 0) == 0) return text.size() > std::string(scheme).size();
+  return false;
 }
 
 std::string absolute_from(const fs::path& dir, const std::string& p) {
@@ -129,8 +144,7 @@ std::string alpine_url(const std::string& version, const std::string& arch) {
 Result<std::string> parse_sha256(const Reader& r, const YAML::Node& node, const std::string& key) {
   auto s = r.string(node, key);
   if (!s) return s.error();
-  static const std::regex kHex("[0-9a-fA-F]{64}");
-  if (!matches(*s, kHex)) return r.at(node, key, "expected 64 hex digits");
+  if (s->size() != 64 || !all_of(*s, "0123456789abcdefABCDEF")) return r.at(node, key, "expected 64 hex digits");
   std::string out = *s;
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
@@ -156,9 +170,8 @@ Status parse_tarball(const Reader& r, const YAML::Node& t, const fs::path& dir, 
   }
   auto u = r.string(t["url"], "base.tarball.url");
   if (!u) return u.error();
-  static const std::regex kUrl("(https?|ftp|file)://.+");
-  if (u->size() > kMaxMatched) return r.at(t["url"], "base.tarball.url", "longer than 4096 bytes");
-  if (!matches(*u, kUrl)) return r.at(t["url"], "base.tarball.url", "expected an http(s):// URL");
+  if (u->size() > 4096) return r.at(t["url"], "base.tarball.url", "longer than 4096 bytes");
+  if (!is_url(*u) || u->find_first_of("\r\n") != std::string::npos) return r.at(t["url"], "base.tarball.url", "expected an http(s):// URL");
   if (base.sha256.empty())
     return r.at(t, "base.tarball", "a remote url needs 'sha256' (the download is verified against it)");
   base.source = base.url = *u;
@@ -171,15 +184,13 @@ Status parse_alpine(const Reader& r, const YAML::Node& a, BaseSpec& base) {
     if (!a[key]) return r.at(a, "base.alpine", std::string("missing required key '") + key + "'");
   auto version = r.string(a["version"], "base.alpine.version");
   if (!version) return version.error();
-  static const std::regex kVersion("[0-9]+\\.[0-9]+\\.[0-9]+");
-  if (!matches(*version, kVersion))
+  if (!is_release_version(*version))
     return r.at(a["version"], "base.alpine.version", "expected a release version like 3.20.3");
   std::string arch = "x86_64";
   if (a["arch"]) {
     auto s = r.string(a["arch"], "base.alpine.arch");
     if (!s) return s.error();
-    static const std::regex kArch("[a-z0-9_]+");
-    if (!matches(*s, kArch)) return r.at(a["arch"], "base.alpine.arch", "not an architecture name");
+    if (s->empty() || !all_of(*s, "abcdefghijklmnopqrstuvwxyz0123456789_")) return r.at(a["arch"], "base.alpine.arch", "not an architecture name");
     arch = *s;
   }
   auto sha = parse_sha256(r, a["sha256"], "base.alpine.sha256");
@@ -198,13 +209,12 @@ Status parse_debootstrap(const Reader& r, const YAML::Node& d, const fs::path& d
     return ok;
   if (!d["suite"]) return r.at(d, "base.debootstrap", "missing required key 'suite'");
   DebootstrapSpec& spec = base.debootstrap;
-  static const std::regex kWord("[A-Za-z0-9][A-Za-z0-9.+_-]*");
   for (auto [key, field] :
        {std::pair{"suite", &spec.suite}, {"variant", &spec.variant}, {"arch", &spec.arch}}) {
     if (!d[key]) continue;
     auto s = r.string(d[key], std::string("base.debootstrap.") + key);
     if (!s) return s.error();
-    if (!matches(*s, kWord))
+    if (!is_word(*s))
       return r.at(d[key], std::string("base.debootstrap.") + key, "'" + *s + "' is not a valid name");
     *field = *s;
   }
@@ -213,17 +223,16 @@ Status parse_debootstrap(const Reader& r, const YAML::Node& d, const fs::path& d
     auto list = r.strings(d[key], std::string("base.debootstrap.") + key);
     if (!list) return list.error();
     for (const std::string& w : *list)
-      if (!matches(w, kWord))
+      if (!is_word(w))
         return r.at(d[key], std::string("base.debootstrap.") + key, "'" + w + "' is not a valid name");
     *field = *list;
   }
   if (d["mirror"]) {
     auto m = r.string(d["mirror"], "base.debootstrap.mirror");
     if (!m) return m.error();
-    static const std::regex kUrl("(https?|ftp|file)://[^ ]+");
-    if (m->size() > kMaxMatched)
+    if (m->size() > 4096)
       return r.at(d["mirror"], "base.debootstrap.mirror", "longer than 4096 bytes");
-    if (!matches(*m, kUrl)) return r.at(d["mirror"], "base.debootstrap.mirror", "expected a URL");
+    if (!is_url(*m) || m->find(' ') != std::string::npos) return r.at(d["mirror"], "base.debootstrap.mirror", "expected a URL");
     spec.mirror = *m;
   }
   if (d["keyring"]) {
@@ -256,11 +265,12 @@ Status parse_base(const Reader& r, const YAML::Node& node, const fs::path& dir, 
 }
 
 Result<std::pair<std::uint32_t, std::optional<std::uint32_t>>> parse_owner(const std::string& text) {
-  static const std::regex kOwner("([0-9]{1,10})(:([0-9]{1,10}))?");
-  std::smatch m;
-  if (!matches(text, m, kOwner)) return error("expected a numeric owner UID[:GID], got '" + text + "'");
-  const unsigned long long uid = std::stoull(m[1].str());
-  const unsigned long long gid = m[3].matched ? std::stoull(m[3].str()) : uid;
+  const size_t colon = text.find(':');
+  const std::string u = text.substr(0, colon), g = colon == std::string::npos ? u : text.substr(colon + 1);
+  for (const std::string& id : {u, g})
+    if (id.empty() || id.size() > 10 || !all_of(id, kDigits))
+      return error("expected a numeric owner UID[:GID], got '" + text + "'");
+  const unsigned long long uid = std::stoull(u), gid = std::stoull(g);
   if (uid > 0xfffffffeULL || gid > 0xfffffffeULL) return error("owner '" + text + "' is out of range");
   return std::pair{static_cast<std::uint32_t>(uid),
                    std::optional<std::uint32_t>(static_cast<std::uint32_t>(gid))};
@@ -292,8 +302,8 @@ Status parse_files(const Reader& r, const YAML::Node& node, const fs::path& dir,
     if (f["mode"]) {
       auto m = r.string(f["mode"], key + ".mode");
       if (!m) return m.error();
-      static const std::regex kMode("0?[0-7]{3,4}");
-      if (!matches(*m, kMode)) return r.at(f["mode"], key + ".mode", "expected an octal mode like 0755");
+      const bool octal = m->size() >= 3 && m->size() <= (m->front() == '0' ? 5u : 4u) && all_of(*m, "01234567");
+      if (!octal) return r.at(f["mode"], key + ".mode", "expected an octal mode like 0755");
       spec.mode = static_cast<std::uint32_t>(std::stoul(*m, nullptr, 8));
     }
     if (f["owner"]) {
@@ -322,7 +332,7 @@ Status parse_squashfs(const Reader& r, const YAML::Node& node, SquashfsSpec& sq)
   if (node["block_size"]) {
     auto s = r.string(node["block_size"], "squashfs.block_size");
     if (!s) return s.error();
-    auto size = parse_size(*s);
+    auto size = parse_block_size(*s);
     if (!size) return r.at(node["block_size"], "squashfs.block_size", size.error().context);
     sq.block_size = *size;
   }
@@ -350,33 +360,32 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
       !ok)
     return ok.error();
 
-  recipe.name = fs::path(file).stem().string();
-  for (auto [key, field] : {std::pair{"name", &recipe.name},
-                            {"version", &recipe.version},
-                            {"workdir", &recipe.workdir},
-                            {"hostname", &recipe.hostname}}) {
+  manifest::Manifest& m = recipe.manifest;
+  m.name = fs::path(file).stem().string();
+  for (auto [key, field] :
+       {std::pair{"name", &m.name}, {"version", &m.version}, {"workdir", &m.workdir}, {"hostname", &m.hostname}}) {
     if (!root[key]) continue;
     auto s = r.string(root[key], key);
     if (!s) return s.error();
     *field = *s;
   }
-  if (!manifest::is_valid_utf8(recipe.name))
+  if (!manifest::is_valid_utf8(m.name))
     return r.at(root, "name", "the recipe's file name is not valid UTF-8, so give a name");
-  if (!recipe.workdir.empty() && recipe.workdir.front() != '/')
+  if (!m.workdir.empty() && m.workdir.front() != '/')
     return r.at(root["workdir"], "workdir", "must be an absolute path inside the image");
-  for (auto [key, field] : {std::pair{"entrypoint", &recipe.entrypoint}, {"cmd", &recipe.cmd}}) {
+  for (auto [key, field] : {std::pair{"entrypoint", &m.entrypoint}, {"cmd", &m.cmd}}) {
     if (!root[key]) continue;
     auto s = r.strings(root[key], key);
     if (!s) return s.error();
     *field = *s;
   }
-  for (auto [key, field] : {std::pair{"env", &recipe.env}, {"labels", &recipe.labels}}) {
+  for (auto [key, field] : {std::pair{"env", &m.env}, {"labels", &m.labels}}) {
     if (!root[key]) continue;
-    auto m = r.string_map(root[key], key);
-    if (!m) return m.error();
-    *field = *m;
+    auto map = r.string_map(root[key], key);
+    if (!map) return map.error();
+    *field = *map;
   }
-  for (const auto& [k, v] : recipe.env)
+  for (const auto& [k, v] : m.env)
     if (k.empty() || k.find('=') != std::string::npos)
       return r.at(root["env"], "env", "'" + k + "' is not a valid variable name");
 
@@ -384,13 +393,13 @@ Result<Recipe> parse_root(const Reader& r, const YAML::Node& root, const std::st
     auto a = r.string(root["args"], "args");
     if (!a) return a.error();
     if (*a != "passthrough") return r.at(root["args"], "args", "the only value is 'passthrough'");
-    recipe.args = *a;
+    m.args = *a;
   }
   if (root["user"]) {
     auto u = r.string(root["user"], "user");
     if (!u) return u.error();
     if (auto ids = parse_owner(*u); !ids) return r.at(root["user"], "user", ids.error().context);
-    recipe.user = *u;
+    m.user = *u;
   }
   if (root["files"])
     if (auto ok = parse_files(r, root["files"], dir, recipe.files); !ok) return ok.error();
@@ -439,21 +448,6 @@ Result<Recipe> load_recipe(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) return sys_error("read recipe " + path);
   return parse_recipe(text.str(), path);
-}
-
-manifest::Manifest manifest_fields(const Recipe& r) {
-  manifest::Manifest m;
-  m.name = r.name;
-  m.version = r.version;
-  m.entrypoint = r.entrypoint;
-  m.cmd = r.cmd;
-  m.env = r.env;
-  m.workdir = r.workdir;
-  m.hostname = r.hostname;
-  m.labels = r.labels;
-  m.args = r.args;
-  m.user = r.user;
-  return m;
 }
 
 }  // namespace havre::pack

@@ -51,17 +51,10 @@ struct SquashfsSpec {
 
 struct Recipe {
   std::string file;  // the recipe's path, for messages
-  std::string name;
-  std::string version;
+  /// What the appliance runs (name, version, entrypoint, cmd, env, workdir, hostname, labels, args,
+  /// user) as the recipe sets it; havre-pack fills in `build` (pack.cpp).
+  manifest::Manifest manifest;
   BaseSpec base;
-  std::vector<std::string> entrypoint;
-  std::vector<std::string> cmd;
-  std::map<std::string, std::string> env;
-  std::string workdir;
-  std::string hostname;
-  std::map<std::string, std::string> labels;
-  std::string args;  // "passthrough" or ""
-  std::string user;  // "UID[:GID]" the command runs as by default; "" = root
   std::vector<FileSpec> files;
   std::vector<std::string> run;      // build steps, each run with /bin/sh -ec inside the rootfs
   std::vector<std::string> exclude;  // globs (relative to the image root) kept out of the image
@@ -75,9 +68,5 @@ struct Recipe {
 Result<Recipe> load_recipe(const std::string& path);
 /// Same, from text; `file` names it in messages and anchors relative paths.
 Result<Recipe> parse_recipe(const std::string& text, const std::string& file);
-
-/// The manifest fields a recipe sets (name, version, entrypoint, cmd, env, workdir, hostname, labels,
-/// args, user); havre-pack adds `build` (pack.cpp).
-manifest::Manifest manifest_fields(const Recipe& r);
 
 }  // namespace havre::pack

@@ -96,13 +96,17 @@ Result<CapSet> adjust_capabilities(CapSet set, const std::vector<std::string>& a
   return set;
 }
 
-Status restrict_capabilities(CapSet keep) {
-  // The bounding set first (needs CAP_SETPCAP, which we still have), then the process's own sets.
+Status drop_bounding_set(CapSet keep) {
+  // Needs CAP_SETPCAP, so before the process's own sets lose it.
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
     if (keep & (CapSet{1} << cap)) continue;
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
       return sys_error("drop capability " + std::to_string(cap) + " from the bounding set");
   }
+  return {};
+}
+
+Status limit_capabilities(CapSet keep) {
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
     return sys_error("clear the ambient capabilities");
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -115,9 +119,14 @@ Status restrict_capabilities(CapSet keep) {
     data[i].inheritable &= mask;
   }
   if (::syscall(SYS_capset, &header, data) != 0) return sys_error("capset");
-  // Nothing the command executes (setuid binaries, file capabilities) can gain privileges.
+  // Nothing executed from here on (setuid binaries, file capabilities) can gain privileges.
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return sys_error("prctl(PR_SET_NO_NEW_PRIVS)");
   return {};
+}
+
+Status restrict_capabilities(CapSet keep) {
+  if (auto ok = drop_bounding_set(keep); !ok) return ok;
+  return limit_capabilities(keep);
 }
 
 }  // namespace havre::runtime

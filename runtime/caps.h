@@ -22,7 +22,12 @@ Result<CapSet> adjust_capabilities(CapSet set, const std::vector<std::string>& a
                                    const std::vector<std::string>& drop);
 
 /// In the command's process, just before execve: bounding set reduced to `keep`, ambient cleared,
-/// inheritable/permitted/effective limited to `keep`, and no_new_privs set.
+/// inheritable/permitted/effective limited to `keep`, and no_new_privs set. (Both halves below;
+/// they apply to the calling thread.)
 Status restrict_capabilities(CapSet keep);
+/// The bounding set reduced to `keep` (needs CAP_SETPCAP: first).
+Status drop_bounding_set(CapSet keep);
+/// Ambient cleared, inheritable/permitted/effective limited to `keep`, no_new_privs set.
+Status limit_capabilities(CapSet keep);
 
 }  // namespace havre::runtime

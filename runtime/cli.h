@@ -31,7 +31,6 @@ struct RunOptions {
   bool net_none = false;                 // --net none
   std::optional<unsigned> uid, gid;      // --user UID[:GID]
   bool rootless = false;                 // --rootless (implied when not root): user namespace + FUSE
-  std::string extracted_root;            // rootless without FUSE: the image extracted here (extract.h)
   CapSet caps = default_capabilities();  // after --cap-add / --cap-drop
   bool seccomp = true;                   // --seccomp unconfined: no filter
   ResourceLimits limits;                 // --memory, --cpus, --pids-limit, --cgroups

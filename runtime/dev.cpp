@@ -3,8 +3,12 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "mount.h"
 
@@ -13,27 +17,17 @@ namespace havre::runtime {
 Status mount_dev(const std::string& root, bool rootless) {
   const std::string dev = root + "/dev";
   if (auto ok = ensure_mountpoint(root, "/dev", false); !ok) return ok;
-  if (auto ok = mount_fs("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536k"); !ok)
+  // nodev: whatever the command mknods here cannot be opened; the baseline nodes below are binds of
+  // the host's, which keep the flags of the host's /dev.
+  if (auto ok = mount_fs("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=65536k"); !ok)
     return ok;
 
-  struct Node {
-    const char* name;
-    unsigned major, minor;
-  };
-  static const Node kNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
-                                {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-  for (const Node& n : kNodes) {
-    const std::string path = dev + "/" + n.name;
-    if (rootless) {
-      const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd < 0) return sys_error("create " + path);
-      ::close(fd);
-      if (auto ok = bind_mount(std::string("/dev/") + n.name, path, false); !ok) return ok;
-      continue;
-    }
-    if (::mknod(path.c_str(), S_IFCHR | 0666, makedev(n.major, n.minor)) != 0)
-      return sys_error("mknod " + path);
-    ::chmod(path.c_str(), 0666);  // independent of the umask
+  for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    const std::string path = dev + "/" + name;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) return sys_error("create " + path);
+    ::close(fd);
+    if (auto ok = bind_mount(std::string("/dev/") + name, path, false); !ok) return ok;
   }
   static const std::pair<const char*, const char*> kLinks[] = {
       {"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
@@ -60,6 +54,37 @@ Status mount_dev(const std::string& root, bool rootless) {
   // mqueue shows the IPC namespace of the mounting process: ours, the new one.
   if (auto ok = mount_fs("mqueue", dev + "/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC); !ok)
     return ok;
+  return {};
+}
+
+}  // namespace havre::runtime
+
+namespace havre::runtime {
+
+Status forbid_device_nodes(const std::string& target) {
+  // mount_setattr(2) (Linux 5.12) sets nodev on the whole tree at once and leaves every other flag.
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_NODEV;
+  if (::syscall(SYS_mount_setattr, AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0) return {};
+  if (errno != ENOSYS) return sys_error("mount_setattr(MOUNT_ATTR_NODEV) " + target);
+  // Older kernels: remount each mount of the tree, keeping the flags statvfs reports.
+  std::ifstream info("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(info, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, fsroot, point;
+    fields >> id >> parent >> devno >> fsroot >> point;
+    for (size_t i = 0; (i = point.find('\\', i)) != std::string::npos && i + 3 < point.size(); ++i)
+      point.replace(i, 4, 1, static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8)));
+    if (point != target && point.rfind(target + "/", 0) != 0) continue;
+    struct statvfs st {};
+    if (::statvfs(point.c_str(), &st) != 0) return sys_error("statvfs " + point);
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_NODEV;
+    if (st.f_flag & ST_RDONLY) flags |= MS_RDONLY;
+    if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+    if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+    if (::mount(nullptr, point.c_str(), nullptr, flags, nullptr) != 0) return sys_error("remount nodev " + point);
+  }
   return {};
 }
 

@@ -16,7 +16,9 @@
 #include <map>
 
 #include "base/log.h"
+#include "fds.h"
 #include "namespaces.h"
+#include "signals.h"
 #include "syscall_filter.h"
 
 namespace havre::runtime {
@@ -29,12 +31,6 @@ constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
   ::_exit(status);
-}
-
-void close_fds_from_3() {
-  // close_range(2) needs Linux 5.9; older kernels get the loop.
-  if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
-  for (int fd = 3, max = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < max; ++fd) ::close(fd);
 }
 
 std::string lookup_env(const std::vector<std::string>& env, const std::string& key) {
@@ -108,10 +104,7 @@ ExecSpec make_exec_spec(const manifest::Manifest& m, const RunOptions& opts, con
 
 void exec_command(const ExecSpec& spec) {
   // The init blocked and ignored signals; a command must start with defaults.
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-  sigset_t all;
-  sigemptyset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  reset_signals_for_exec();
 
   if (!command_shares_terminal(spec)) ::setsid();
   if (!spec.tty.empty()) {
@@ -154,32 +147,48 @@ void exec_command(const ExecSpec& spec) {
   cenv.push_back(nullptr);
 
   log::debug("exec %s", argv.at(0).c_str());
-  close_fds_from_3();
+  close_fds_except({});
   // The filter goes in last: everything above needed calls it refuses (unshare, for one).
   if (spec.seccomp)
     if (auto ok = load_filter(spec.seccomp_filter); !ok) die(125, ok.error().context, ok.error().errnum);
+  const ExecFailure failed = exec_search(argv, spec.env, cargv, cenv, ::execve);
+  die(failed.status, failed.what, failed.err);
+}
+
+ExecFailure exec_search(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                        std::vector<char*>& cargv, std::vector<char*>& cenv, ExecveFn execve_fn) {
   const std::string& name = argv.at(0);
+  // A file the kernel cannot run (no #!, not ELF) is a shell script to execvp(3): run it with
+  // /bin/sh, the file as $0's argument.
+  auto run = [&](const std::string& file) {
+    execve_fn(file.c_str(), cargv.data(), cenv.data());
+    if (errno != ENOEXEC) return errno;
+    std::vector<char*> sh = {const_cast<char*>("/bin/sh"), const_cast<char*>(file.c_str())};
+    sh.insert(sh.end(), cargv.begin() + 1, cargv.end());  // the rest, and the nullptr
+    execve_fn("/bin/sh", sh.data(), cenv.data());
+    return ENOEXEC;
+  };
   if (name.find('/') != std::string::npos) {
-    ::execve(name.c_str(), cargv.data(), cenv.data());
-    die(errno == ENOENT ? 127 : 126, name, errno);
+    const int err = run(name);
+    return {err == ENOENT ? 127 : 126, err, name};
   }
   // execvpe semantics, with the container's PATH rather than ours.
-  std::string path = lookup_env(spec.env, "PATH");
+  const std::string path = lookup_env(env, "PATH");
   int denied = 0;
   for (size_t i = 0; i <= path.size();) {
     size_t j = path.find(':', i);
     if (j == std::string::npos) j = path.size();
     const std::string dir = j > i ? path.substr(i, j - i) : ".";
     const std::string candidate = dir + "/" + name;
-    ::execve(candidate.c_str(), cargv.data(), cenv.data());
-    if (errno == EACCES)
+    const int err = run(candidate);
+    if (err == EACCES)
       denied = EACCES;
-    else if (errno != ENOENT && errno != ENOTDIR)
-      die(126, candidate, errno);
+    else if (err != ENOENT && err != ENOTDIR)
+      return {126, err, candidate};
     i = j + 1;
   }
-  if (denied) die(126, name, denied);
-  die(127, name + ": command not found", 0);
+  if (denied) return {126, denied, name};
+  return {127, 0, name + ": command not found"};
 }
 
 }  // namespace havre::runtime

@@ -38,6 +38,22 @@ Status check_paths_not_through_fds(const ExecSpec& spec);
 /// otherwise it gets a session of its own.
 bool command_shares_terminal(const ExecSpec& spec);
 
+/// How exec_command starts argv[0] when every execve fails: the exit status (126 not executable,
+/// 127 not found), the errno and what to name.
+struct ExecFailure {
+  int status;
+  int err;
+  std::string what;
+};
+using ExecveFn = int (*)(const char*, char* const[], char* const[]);
+/// execvpe(3)'s rules with the container's PATH (from `env`, not ours): a name with '/' as given,
+/// otherwise each PATH entry in turn (EACCES remembered, ENOENT/ENOTDIR skipped, anything else
+/// stops); a file execve refuses with ENOEXEC (a script without #!) runs with /bin/sh, as
+/// execvp does. `cargv`/`cenv` are argv/env as execve takes them. Returns only on failure.
+/// `execve_fn` is ::execve (a seam for the unit tests).
+ExecFailure exec_search(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                        std::vector<char*>& cargv, std::vector<char*>& cenv, ExecveFn execve_fn);
+
 /// In the forked child, inside the container: sets identity, session, cwd and fds, then execve.
 /// Never returns: on failure prints one line and exits 126 (not executable) or 127 (not found).
 [[noreturn]] void exec_command(const ExecSpec& spec);

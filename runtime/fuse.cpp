@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <future>
 #include <thread>
+#include <vector>
 #include <vector>
 
 #define FUSE_USE_VERSION 312  // fuse_loop_cfg_*: the multithreaded loop's configuration
@@ -19,6 +21,7 @@ extern "C" {
 
 #include "base/log.h"
 #include "base/unique_fd.h"
+#include "caps.h"
 
 // libsquashfuse implements statfs under this (misspelt) name but does not declare it.
 extern "C" void stfs_ll_op_statfs(fuse_req_t req, fuse_ino_t ino);
@@ -57,6 +60,7 @@ class InstancePool {
   }
 
   void add(Instance ll) { free_.push_back(std::move(ll)); }
+  int fd() const { return fd_.get(); }
 
   // This thread's instance: a free one, or a new one (a failure, i.e. out of memory, ends the
   // server: the container's file accesses then fail with ENOTCONN).
@@ -92,6 +96,7 @@ class InstancePool {
 
 // The pool of the one FUSE server of this process (the container's init), and each thread's lease.
 InstancePool* g_pool = nullptr;
+std::vector<int> g_server_fds;  // the pool's image fd and the session's /dev/fuse fd
 struct Lease {
   sqfs_ll* ll = nullptr;
   ~Lease() {
@@ -152,6 +157,8 @@ fuse_lowlevel_ops squashfs_operations() {
 
 }  // namespace
 
+std::vector<int> fuse_server_fds() { return g_server_fds; }
+
 Status mount_image_fuse(const Appliance& app, const std::string& target, unsigned uid, unsigned gid) {
   // 1. The file system: libsquashfuse instances reading the appliance at the image offset (their
   //    own fd), one per server thread.
@@ -189,7 +196,16 @@ Status mount_image_fuse(const Appliance& app, const std::string& target, unsigne
   const std::string fd_path = "/dev/fd/" + std::to_string(dev->get());
   if (fuse_session_mount(session, fd_path.c_str()) != 0) return error("libfuse: cannot attach to " + fd_path);
   dev->release();  // the session owns it now
-  std::thread([session, threads] {
+  g_server_fds = {g_pool->fd(), fuse_session_fd(session)};
+  // The server threads never need a capability: the first one drops them all (the workers it
+  // starts inherit that) before it serves, and tells us whether it could.
+  std::promise<Status> dropped;
+  std::future<Status> started = dropped.get_future();
+  std::thread([session, threads, &dropped] {
+    Status ok = restrict_capabilities(0);
+    const bool serve = static_cast<bool>(ok);
+    dropped.set_value(std::move(ok));
+    if (!serve) return;
     if (threads == 1) {
       fuse_session_loop(session);
       return;
@@ -202,6 +218,7 @@ Status mount_image_fuse(const Appliance& app, const std::string& target, unsigne
     fuse_session_loop_mt(session, config);
     fuse_loop_cfg_destroy(config);
   }).detach();
+  if (Status ok = started.get(); !ok) return ok.error().wrap("FUSE server thread");
   log::debug("serving the image over FUSE on %s with %u thread%s", target.c_str(), threads,
              threads == 1 ? "" : "s");
   return {};

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "self.h"
@@ -13,6 +14,11 @@ namespace havre::runtime {
 
 /// Mounts the image of `app` read-only on `target` (FUSE, in the current user and mount namespaces,
 /// where we hold CAP_SYS_ADMIN) and starts serving it. `uid`/`gid` are our ids in the namespace.
+/// Its server threads hold no capabilities.
 Status mount_image_fuse(const Appliance& app, const std::string& target, unsigned uid, unsigned gid);
+
+/// The fds the server threads of this process use (the image, /dev/fuse); empty when there are none.
+/// The init keeps these and closes every other (init.cpp).
+std::vector<int> fuse_server_fds();
 
 }  // namespace havre::runtime

@@ -3,13 +3,17 @@
 // still dies of SIGTERM.
 #pragma once
 
+#include <string>
+
 #include "base/unique_fd.h"
 #include "exec.h"
 
 namespace havre::runtime {
 
-/// Forks the command, closes `report` (telling the outer process that setup is done), and serves as
-/// init until the command exits. Never returns.
-[[noreturn]] void run_init(const ExecSpec& spec, UniqueFd report);
+/// Forks the command, drops the init's own privileges (no capability the command lacks, its uid,
+/// no_new_privs, `init_filter` -- syscall_filter.h -- on every thread, no fd the command could use),
+/// closes `report` (telling the outer process that setup is done), lets the command go on, and
+/// serves as init until the command exits. Never returns.
+[[noreturn]] void run_init(const ExecSpec& spec, UniqueFd report, const std::string& init_filter);
 
 }  // namespace havre::runtime

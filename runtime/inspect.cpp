@@ -10,21 +10,12 @@
 #include <filesystem>
 
 #include "image.h"
+#include "signals.h"
 #include "mount.h"
 #include "namespaces.h"
 
 namespace havre::runtime {
 namespace {
-
-// Blocks until one of the stop signals arrives.
-void wait_for_stop() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
-  ::sigprocmask(SIG_BLOCK, &set, nullptr);
-  int sig = 0;
-  ::sigwait(&set, &sig);
-}
 
 Status enter_own_user_namespace() {
   const unsigned uid = ::getuid(), gid = ::getgid();  // inside, before the maps exist, they read 65534
@@ -45,11 +36,9 @@ Status mount_for_inspection(const Appliance& app, const std::string& dir) {
   if (rootless)
     if (auto ok = enter_own_user_namespace(); !ok) return ok;
   // FUSE serves from a thread of this process; the signals we wait for must not land there.
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
-  ::sigprocmask(SIG_BLOCK, &set, nullptr);
-  if (auto ok = mount_image(app, target, rootless); !ok) return ok;
+  block_stop_signals();
+  if (auto ok = mount_image(app, rootless ? ImageBackend::kFuse : ImageBackend::kLoop, target, ""); !ok)
+    return ok.error();
   if (rootless)
     std::fprintf(stderr,
                  "havre: mounted read-only on %s in a private namespace; enter it with\n"
@@ -58,7 +47,7 @@ Status mount_for_inspection(const Appliance& app, const std::string& dir) {
                  target.c_str(), ::getpid());
   else
     std::fprintf(stderr, "havre: mounted read-only on %s; Ctrl-C unmounts\n", target.c_str());
-  wait_for_stop();
+  wait_for_stop_signal();
   if (!rootless && ::umount2(target.c_str(), MNT_DETACH) != 0) return sys_error("umount " + target);
   return {};
 }

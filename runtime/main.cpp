@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/log.h"
+#include "build_root.h"
 #include "cli.h"
 #include "extract.h"
 #include "info.h"
@@ -29,6 +30,9 @@ int main(int argc, char** argv) {
   const char* debug = std::getenv("HAVRE_DEBUG");
   havre::log::init(
       "havre", debug && std::strcmp(debug, "1") == 0 ? havre::log::Level::kDebug : havre::log::Level::kQuiet);
+  // havre-pack's run steps (build_root.h): before the appliance is looked at, since the bare stub has none.
+  if (argc > 1 && std::strcmp(argv[1], havre::runtime::kBuildRootFlag) == 0)
+    return havre::runtime::build_root_main(argc, argv);
   // The footer is one pread away; the manifest says whether arguments are ours (args: passthrough).
   auto app = havre::runtime::open_self();
   const bool passthrough = app && app->manifest && app->manifest->args == "passthrough";

@@ -34,15 +34,16 @@ std::string read_setting(const char* path) {
 
 }  // namespace
 
+std::string id_map_line(unsigned inside, unsigned outside) {
+  return std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
+}
+
 Status write_id_maps(pid_t pid, unsigned inside_uid, unsigned inside_gid, unsigned outside_uid,
                      unsigned outside_gid) {
   const std::string proc = "/proc/" + std::to_string(pid);
   if (auto ok = write_control_file(proc + "/setgroups", "deny\n"); !ok) return ok;
-  const auto line = [](unsigned inside, unsigned outside) {
-    return std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
-  };
-  if (auto ok = write_control_file(proc + "/uid_map", line(inside_uid, outside_uid)); !ok) return ok;
-  return write_control_file(proc + "/gid_map", line(inside_gid, outside_gid));
+  if (auto ok = write_control_file(proc + "/uid_map", id_map_line(inside_uid, outside_uid)); !ok) return ok;
+  return write_control_file(proc + "/gid_map", id_map_line(inside_gid, outside_gid));
 }
 
 std::string user_namespace_error(int err) {

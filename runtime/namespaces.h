@@ -11,6 +11,10 @@ namespace havre::runtime {
 /// user namespace when rootless.
 int container_clone_flags(bool new_network, bool new_user);
 
+/// One line of a uid_map/gid_map (user_namespaces(7)): `inside` in the namespace is `outside`
+/// outside, a range of one: "INSIDE OUTSIDE 1\n".
+std::string id_map_line(unsigned inside, unsigned outside);
+
 /// Writes the uid_map and gid_map of `pid` (with setgroups denied, as an unprivileged process must):
 /// `inside_uid`/`inside_gid` in the namespace are `outside_uid`/`outside_gid` (our own ids) outside.
 Status write_id_maps(pid_t pid, unsigned inside_uid, unsigned inside_gid, unsigned outside_uid,

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "dev.h"
 #include "image.h"
 #include "mount.h"
 
@@ -33,7 +34,9 @@ std::string fd_path(const UniqueFd& fd) { return "/proc/self/fd/" + std::to_stri
 
 }  // namespace
 
-Result<HostRefs> open_host_refs(const RunOptions& opts, const std::string& directory_root) {
+Result<HostRefs> open_host_refs(const ContainerSpec& spec) {
+  const ContainerOptions& opts = spec.opts;
+  const std::string& directory_root = spec.directory;
   HostRefs refs;
   if (!directory_root.empty()) {
     auto fd = open_fd(directory_root, O_PATH | O_DIRECTORY);
@@ -45,8 +48,8 @@ Result<HostRefs> open_host_refs(const RunOptions& opts, const std::string& direc
     if (!fd) return fd.error().wrap("-v");
     refs.binds.push_back(std::move(*fd));
   }
-  if (!opts.extracted_root.empty()) {
-    auto fd = open_fd(opts.extracted_root, O_PATH | O_DIRECTORY);
+  if (spec.backend == ImageBackend::kExtracted) {
+    auto fd = open_fd(spec.extracted_root, O_PATH | O_DIRECTORY);
     if (!fd) return fd.error().wrap("extracted image");
     refs.extracted_image = std::move(*fd);
   }
@@ -74,17 +77,16 @@ Result<std::string> mount_staging_area() {
   return error("no directory to stage the container in (tried /tmp, /run, /mnt, /var/tmp)");
 }
 
-Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const HostRefs& host,
-                               const std::string& stage) {
-  std::string lower = stage + "/image";
+Result<std::string> mount_root(const ContainerSpec& spec, const HostRefs& host, const std::string& stage) {
+  const ContainerOptions& opts = spec.opts;
   const std::string root = stage + "/root";
-  for (const std::string& dir : {lower, root})
+  for (const std::string& dir : {stage + "/image", root})
     if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("mkdir " + dir);
-  if (host.extracted_image.valid()) {
-    lower = fd_path(host.extracted_image);  // read-only below the overlay (or bound read-only)
-  } else if (auto ok = mount_image(app, lower, opts.rootless); !ok) {
-    return ok.error().wrap("mounting the image");
-  }
+  // The extracted tree stays read-only below the overlay (or bound read-only).
+  auto mounted = mount_image(*spec.image, spec.backend, stage + "/image",
+                             host.extracted_image.valid() ? fd_path(host.extracted_image) : "");
+  if (!mounted) return mounted.error().wrap("mounting the image");
+  const std::string lower = *mounted;
 
   if (opts.read_only) {
     // No writable layer: the image itself is the root (a bind, so it is a mount point of its own).
@@ -99,7 +101,8 @@ Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, con
   for (const std::string& dir : {upper, work})
     if (auto ok = mkdir_all(dir, 0755); !ok) return ok.error().wrap("writable layer");
   const std::string data = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
-  if (auto ok = mount_fs("overlay", root, "overlay", 0, data); !ok) {
+  // nodev: nodes the command creates (it keeps CAP_MKNOD) or that the image holds cannot be opened.
+  if (auto ok = mount_fs("overlay", root, "overlay", MS_NODEV, data); !ok) {
     if (!opts.persist_dir.empty())
       return ok.error().wrap("--persist " + opts.persist_dir +
                              " (in use by another run, or on a filesystem overlayfs cannot write to?)");
@@ -112,6 +115,7 @@ Result<std::string> mount_directory_root(const HostRefs& host, const std::string
   const std::string root = stage + "/root";
   if (::mkdir(root.c_str(), 0755) != 0) return sys_error("mkdir " + root);
   if (auto ok = bind_mount(fd_path(host.directory_root), root, false); !ok) return ok.error();
+  if (auto ok = forbid_device_nodes(root); !ok) return ok.error();
   return root;
 }
 
@@ -191,7 +195,8 @@ Status mount_network_files(const std::string& root, const HostRefs& host, Networ
   return {};
 }
 
-Status mount_binds(const std::string& root, const RunOptions& opts, const HostRefs& host) {
+Status mount_binds(const std::string& root, const ContainerSpec& spec, const HostRefs& host) {
+  const ContainerOptions& opts = spec.opts;
   for (size_t i = 0; i < opts.binds.size(); ++i) {
     const Bind& b = opts.binds[i];
     struct stat st {};
@@ -199,6 +204,9 @@ Status mount_binds(const std::string& root, const RunOptions& opts, const HostRe
     if (auto ok = ensure_mountpoint(root, b.target, !S_ISDIR(st.st_mode)); !ok) return ok.error().wrap("-v");
     if (auto ok = bind_mount(fd_path(host.binds[i]), root + b.target, b.read_only); !ok)
       return ok.error().wrap("-v " + b.source + ":" + b.target);
+    // In a user namespace the kernel refuses device nodes anyway (and the mount flags are locked).
+    if (!spec.rootless)
+      if (auto ok = forbid_device_nodes(root + b.target); !ok) return ok.error().wrap("-v " + b.source);
   }
   return {};
 }

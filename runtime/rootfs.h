@@ -7,8 +7,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
-#include "cli.h"
-#include "self.h"
+#include "spec.h"
 
 namespace havre::runtime {
 
@@ -16,13 +15,13 @@ namespace havre::runtime {
 /// before anything is mounted: the staging tmpfs may hide them (it covers /tmp), and the image must not
 /// be able to redirect them. Mounted through /proc/self/fd/N.
 struct HostRefs {
-  std::vector<UniqueFd> binds;  // one per RunOptions::binds entry
+  std::vector<UniqueFd> binds;  // one per ContainerOptions::binds entry
   UniqueFd persist;
   UniqueFd resolv_conf, hosts;  // absent when the host has none
   UniqueFd directory_root;      // the host directory used as the root, if any
   UniqueFd extracted_image;     // the image, extracted (rootless without FUSE), if any
 };
-Result<HostRefs> open_host_refs(const RunOptions& opts, const std::string& directory_root);
+Result<HostRefs> open_host_refs(const ContainerSpec& spec);
 
 /// Mounts a private tmpfs to stage in (over an existing host directory, visible only in this mount
 /// namespace) and returns its path.
@@ -30,8 +29,7 @@ Result<std::string> mount_staging_area();
 
 /// Mounts the image and, over it, the writable layer (tmpfs, or --persist DIR; none with --read-only).
 /// Returns the directory that becomes "/".
-Result<std::string> mount_root(const Appliance& app, const RunOptions& opts, const HostRefs& host,
-                               const std::string& stage);
+Result<std::string> mount_root(const ContainerSpec& spec, const HostRefs& host, const std::string& stage);
 
 /// Binds a host directory read-write as the root (havre-pack's build steps work on the staged tree).
 Result<std::string> mount_directory_root(const HostRefs& host, const std::string& stage);
@@ -55,7 +53,7 @@ Status mask_kernel_paths(const std::string& root);
 Status mount_network_files(const std::string& root, const HostRefs& host, NetworkFiles mode);
 
 /// -v HOST:CTR[:ro]
-Status mount_binds(const std::string& root, const RunOptions& opts, const HostRefs& host);
+Status mount_binds(const std::string& root, const ContainerSpec& spec, const HostRefs& host);
 
 /// pivot_root(2) into `root` and detach the old root: after this, the host's tree is unreachable.
 Status pivot_into(const std::string& root);

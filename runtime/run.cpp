@@ -2,29 +2,25 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
-#include <vector>
+#include <utility>
 
 #include "base/log.h"
 #include "cgroup.h"
-#include "dev.h"
-#include "exec.h"
 #include "extract.h"
-#include "init.h"
-#include "mount.h"
+#include "image.h"
 #include "namespaces.h"
-#include "rootfs.h"
+#include "report.h"
+#include "setup.h"
 #include "signals.h"
 #include "syscall_filter.h"
 #include "terminal.h"
@@ -32,7 +28,7 @@
 namespace havre::runtime {
 namespace {
 
-Status check_host_inputs(const RunOptions& opts) {
+Status check_host_inputs(const ContainerOptions& opts) {
   for (const Bind& b : opts.binds) {
     struct stat st {};
     if (::stat(b.source.c_str(), &st) != 0) return sys_error("-v " + b.source);
@@ -45,134 +41,29 @@ Status check_host_inputs(const RunOptions& opts) {
   return {};
 }
 
-Status enter_workdir(const std::string& dir, bool writable) {
-  if (::chdir(dir.c_str()) != 0) {
-    if (errno != ENOENT || !writable) return sys_error("working directory " + dir);
-    if (auto ok = ensure_mountpoint("", dir, false); !ok) return ok.error().wrap("working directory");
-    if (::chdir(dir.c_str()) != 0) return sys_error("working directory " + dir);
-  }
-  // A cwd outside the new root (an inherited fd, /proc/self/fd/N tricks) shows up as not absolute.
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) == nullptr || cwd[0] != '/')
-    return error("working directory " + dir + " lies outside the container");
-  return {};
+// Everything `fd` has until EOF.
+std::string read_to_end(int fd) {
+  std::string all;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) all.append(buf, static_cast<size_t>(n));
+  return all;
 }
 
-// Closes every fd >= 3 but those in `keep` (close_range(2) over the gaps; a loop on older kernels).
-void close_fds_except(std::vector<int> keep) {
-  keep.erase(std::remove_if(keep.begin(), keep.end(), [](int fd) { return fd < 3; }), keep.end());
-  std::sort(keep.begin(), keep.end());
-  unsigned from = 3;
-  auto close_span = [](unsigned first, unsigned last) {
-    if (first > last) return;
-    if (::syscall(SYS_close_range, first, last, 0U) == 0) return;
-    const unsigned max = std::min<unsigned>(last, static_cast<unsigned>(::sysconf(_SC_OPEN_MAX)));
-    for (unsigned fd = first; fd <= max; ++fd) ::close(static_cast<int>(fd));
-  };
-  for (int fd : keep) {
-    if (static_cast<unsigned>(fd) > from) close_span(from, static_cast<unsigned>(fd) - 1);
-    from = static_cast<unsigned>(fd) + 1;
+// The filter pipe: a 4-byte length, the command's filter (may be empty), then the init's.
+Result<std::string> compile_filters(const ExecSpec& exec) {
+  std::string command;
+  if (exec.seccomp) {
+    auto filter = compile_default_filter(exec.caps);
+    if (!filter) return filter.error();
+    command = std::move(*filter);
   }
-  close_span(from, ~0U);
-}
-
-// The container's init, in the new namespaces. Never returns: ends in run_init() or _exit(125)
-// after writing the error to `report`.
-[[noreturn]] void container_main(const ContainerSpec& spec, UniqueFd report, UniqueFd parent_alive,
-                                 UniqueFd output, UniqueFd go, UniqueFd pty_socket, UniqueFd filter) {
-  auto fail = [&report](Error err) {
-    const std::string msg = err.message();
-    ssize_t ignored = ::write(report.get(), msg.data(), msg.size());
-    (void)ignored;
-    ::_exit(125);
-  };
-  const RunOptions& opts = spec.opts;
-
-  // 0. Only what the init needs crosses into the container: every other inherited fd (a caller's
-  //    directory fd would be a way out, CVE-2024-21626) is closed now, before anything is mounted.
-  close_fds_except({report.get(), parent_alive.get(), output.get(), go.get(), pty_socket.get(), filter.get(),
-                    spec.image ? spec.image->fd.get() : -1});
-
-  // 1. Die with the outer runtime (and so does everything in our PID namespace), even if it died
-  //    before this line: its end of `parent_alive` is then already closed.
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(sys_error("prctl(PR_SET_PDEATHSIG)"));
-  struct pollfd pfd = {parent_alive.get(), POLLIN, 0};
-  if (::poll(&pfd, 1, 0) != 0) ::_exit(125);
-  parent_alive.reset();
-  // In a user namespace nothing works until the outer process has written our id maps; with
-  // limits, the outer process first moves us into the container's cgroup.
-  if (go.valid()) {
-    char byte = 0;
-    if (::read(go.get(), &byte, 1) != 1) ::_exit(125);
-    go.reset();
-  }
-  // 2. Nothing in the container may read our memory or open us through /proc (CVE-2019-5736).
-  if (::prctl(PR_SET_DUMPABLE, 0) != 0) fail(sys_error("prctl(PR_SET_DUMPABLE)"));
-  ::umask(0022);
-  // The command's output goes to the caller's pipe when it asked for one; stdin is then /dev/null.
-  if (output.valid()) {
-    auto null = open_fd("/dev/null", O_RDONLY);
-    if (!null) fail(null.error());
-    if (::dup2(null->get(), STDIN_FILENO) < 0 || ::dup2(output.get(), STDOUT_FILENO) < 0 ||
-        ::dup2(output.get(), STDERR_FILENO) < 0)
-      fail(sys_error("dup2 the output pipe"));
-    output.reset();
-  }
-
-  // 3. Private propagation before the first mount: nothing we mount ever appears on the host.
-  log::debug("3. private propagation");
-  if (auto ok = make_mounts_private(); !ok) fail(ok.error());
-  // 4. Host paths first (the staging tmpfs may hide them), then a tmpfs to stage in, then the image
-  //    (loop device) under the writable overlay.
-  log::debug("4. staging, image, overlay");
-  auto host = open_host_refs(opts, spec.directory);
-  if (!host) fail(host.error());
-  auto stage = mount_staging_area();
-  if (!stage) fail(stage.error());
-  auto root = spec.image ? mount_root(*spec.image, opts, *host, *stage) : mount_directory_root(*host, *stage);
-  if (!root) fail(root.error());
-  // 5. Kernel filesystems, /dev, host network files and volumes inside the new root.
-  log::debug("5. kernel filesystems, /dev, files, volumes");
-  if (auto ok = mount_kernel_filesystems(*root, opts.rootless); !ok) fail(ok.error());
-  if (auto ok = mount_dev(*root, opts.rootless); !ok) fail(ok.error());
-  if (auto ok = mask_kernel_paths(*root); !ok) fail(ok.error());
-  const NetworkFiles net_files = !spec.image      ? NetworkFiles::kCreate
-                                 : opts.read_only ? NetworkFiles::kKeepImage
-                                                  : NetworkFiles::kReplaceSymlinks;
-  if (!opts.net_none)
-    if (auto ok = mount_network_files(*root, *host, net_files); !ok) fail(ok.error());
-  if (auto ok = mount_binds(*root, opts, *host); !ok) fail(ok.error());
-  // 6. UTS and network namespaces.
-  log::debug("6. hostname, network");
-  if (auto ok = set_hostname(spec.hostname); !ok) fail(ok.error());
-  if (opts.net_none)
-    if (auto ok = bring_up_loopback(); !ok) fail(ok.error());
-  // 7. Into the new root; the host's tree is detached.
-  log::debug("7. pivot_root");
-  if (auto ok = pivot_into(*root); !ok) fail(ok.error());
-  *host = HostRefs{};  // the references point into the detached old root now
-  if (auto ok = enter_workdir(spec.exec.workdir, !opts.read_only); !ok) fail(ok.error());
-  // 8. A terminal of the container's own devpts for the command; the outer runtime gets its master.
-  ExecSpec exec = spec.exec;
-  if (pty_socket.valid()) {
-    auto pty = open_container_pty();
-    if (!pty) fail(pty.error());
-    if (auto ok = send_fd(pty_socket.get(), pty->first.get()); !ok) fail(ok.error());
-    exec.tty = pty->second;
-    pty_socket.reset();
-  }
-  // The seccomp filter the outer runtime compiled meanwhile (the command loads it last).
-  if (filter.valid()) {
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(filter.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-      if (n > 0) exec.seccomp_filter.append(buf, static_cast<size_t>(n));
-    if (exec.seccomp_filter.empty()) fail(error("no seccomp filter came from the runtime"));
-    filter.reset();
-  }
-  // 9. Start the command and serve as its init.
-  log::debug("9. starting the command");
-  run_init(exec, std::move(report));
+  auto init = compile_init_filter();
+  if (!init) return init.error();
+  const auto len = static_cast<std::uint32_t>(command.size());
+  std::string all(reinterpret_cast<const char*>(&len), sizeof len);
+  return all + command + *init;
 }
 
 // Restores the signal mask when the container is done (havre-pack goes on afterwards).
@@ -256,100 +147,167 @@ bool relay(int from, int to) {
   return true;
 }
 
+// What the outer runtime tracks while the container runs (supervise() and its pieces below).
+struct Supervision {
+  Supervision(pid_t init_pid, Channels& channels, const ContainerSpec& container)
+      : init(init_pid), ch(channels), spec(container), stdin_open(container.tty) {}
+  pid_t init;
+  Channels& ch;
+  const ContainerSpec& spec;
+  std::string report;      // setup errors: the init's report (report.h), until EOF
+  bool setup_done = false;
+  int interrupted_by = 0;  // a signal that came before setup was done
+  UniqueFd pty_master;
+  std::optional<RawTerminal> raw_terminal;  // restores the user's terminal on every return
+  bool stdin_open;
+  pid_t stopped_group = 0;  // the pty's job we stopped on Ctrl-Z; continued with us
+};
+
+// Setup errors: what the init reports; EOF means setup is done (or the init is gone).
+void read_report(Supervision& s) {
+  char buf[4096];
+  const ssize_t r = ::read(s.ch.report_read.get(), buf, sizeof buf);
+  if (r > 0)
+    s.report.append(buf, static_cast<size_t>(r));
+  else if (r == 0 || errno != EINTR)
+    s.setup_done = true;
+}
+
+// Output capture: the command's stdout+stderr, for spec.output.
+void read_output(Supervision& s) {
+  char buf[16384];
+  const ssize_t r = ::read(s.ch.output_read.get(), buf, sizeof buf);
+  if (r > 0)
+    s.spec.output(std::string_view(buf, static_cast<size_t>(r)));
+  else if (r == 0)
+    s.ch.output_read.reset();
+}
+
+// Pty relay, 1: the init hands over the pty's master; from now on the user's terminal is raw and
+// relayed. A failed handoff is an error: the command would run without its terminal.
+Status accept_pty(Supervision& s) {
+  auto master = receive_fd(s.ch.pty_parent.get());
+  s.ch.pty_parent.reset();
+  if (!master) return master.error().wrap("receive the container's pty");
+  s.pty_master = std::move(*master);
+  copy_window_size(STDIN_FILENO, s.pty_master.get());
+  if (auto raw = RawTerminal::enter(STDIN_FILENO)) s.raw_terminal.emplace(std::move(*raw));
+  return {};
+}
+
+// Pty relay, 2: the bytes between the master and the user's terminal. EIO on the master: the
+// command and everything holding the pty are gone.
+void relay_pty(Supervision& s, bool from_master, bool from_stdin) {
+  if (from_master && !relay(s.pty_master.get(), STDOUT_FILENO)) s.pty_master.reset();
+  if (!from_stdin) return;
+  const KeyboardInput in = relay_keyboard(STDIN_FILENO, s.pty_master.get(), s.raw_terminal->suspend_char());
+  s.stdin_open = in.open;
+  if (in.stopped > 0) {
+    // Ctrl-Z stopped the command: give the user's terminal back and stop as its job.
+    s.stopped_group = in.stopped;
+    s.raw_terminal->restore();
+    ::raise(SIGSTOP);
+  }
+}
+
+// Job control (with a pty): SIGTSTP (`kill -TSTP`) gives the user's terminal back before we stop;
+// SIGCONT continues what Ctrl-Z stopped and takes the terminal back in the foreground (`fg`) --
+// in the background (`bg`) the terminal stays the user's and stdin is not read (that would stop
+// us with SIGTTIN).
+void job_control(Supervision& s, int signal) {
+  if (signal == SIGTSTP) {
+    if (s.raw_terminal) s.raw_terminal->restore();
+    ::raise(SIGSTOP);
+    return;
+  }
+  if (s.stopped_group > 0) ::kill(-std::exchange(s.stopped_group, 0), SIGCONT);
+  if (s.raw_terminal && !s.raw_terminal->resume())
+    s.raw_terminal.reset();
+  else if (!s.raw_terminal && s.pty_master.valid())
+    if (auto raw = RawTerminal::enter(STDIN_FILENO)) s.raw_terminal.emplace(std::move(*raw));
+}
+
+// Signal forwarding: to the init once the command runs; before that, an interrupt ends setup.
+void forward_signal(Supervision& s, const signalfd_siginfo& info) {
+  if (info.ssi_signo == SIGWINCH && s.pty_master.valid()) {
+    copy_window_size(STDIN_FILENO, s.pty_master.get());
+  } else if (!s.setup_done) {
+    // Interrupted while setting up: there is no command to pass the signal to yet.
+    s.interrupted_by = static_cast<int>(info.ssi_signo);
+    ::kill(s.init, SIGKILL);
+  } else if (!from_terminal(info) || s.spec.tty) {
+    // Without a pty of its own the command shares our process group, so the terminal's signals
+    // reached the init (and the command) directly.
+    ::kill(s.init, static_cast<int>(info.ssi_signo));
+  }
+}
+
+// The init exited: drain what was written just before (its writers are all gone now) and say how
+// the container ended.
+Result<int> finish(Supervision& s, int wait_status) {
+  log::debug("the container's init exited");
+  char buf[16384];
+  ssize_t got;
+  while (!s.setup_done && (got = ::read(s.ch.report_read.get(), buf, sizeof buf)) > 0)
+    s.report.append(buf, static_cast<size_t>(got));
+  while (s.ch.output_read.valid() && (got = ::read(s.ch.output_read.get(), buf, sizeof buf)) > 0)
+    s.spec.output(std::string_view(buf, static_cast<size_t>(got)));
+  if (s.pty_master.valid()) {
+    ::fcntl(s.pty_master.get(), F_SETFL, O_NONBLOCK);
+    while (relay(s.pty_master.get(), STDOUT_FILENO)) {
+    }
+  }
+  if (!s.report.empty()) return decode_report(s.report);
+  if (s.interrupted_by) return 128 + s.interrupted_by;
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
 // The outer runtime while the container runs: relays signals to the init until it exits, and
 // collects a setup error if it reports one, the command's output if the caller asked for it, and,
 // with a pty, the bytes between it and the user's terminal. Returns the command's status.
 Result<int> supervise(pid_t init, Channels& ch, int sigfd, const ContainerSpec& spec) {
-  std::string setup_error;
-  bool setup_done = false;
-  int interrupted_by = 0;
-  UniqueFd pty_master;
-  std::optional<RawTerminal> raw_terminal;  // restores the user's terminal on every return
-  bool stdin_open = spec.tty;
+  Supervision s(init, ch, spec);
   for (;;) {
     struct pollfd pfds[6] = {{sigfd, POLLIN, 0},
-                             {setup_done ? -1 : ch.report_read.get(), POLLIN, 0},
+                             {s.setup_done ? -1 : ch.report_read.get(), POLLIN, 0},
                              {ch.output_read.valid() ? ch.output_read.get() : -1, POLLIN, 0},
                              {ch.pty_parent.valid() ? ch.pty_parent.get() : -1, POLLIN, 0},
-                             {pty_master.valid() ? pty_master.get() : -1, POLLIN, 0},
-                             {pty_master.valid() && stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+                             {s.pty_master.valid() ? s.pty_master.get() : -1, POLLIN, 0},
+                             {s.pty_master.valid() && s.stdin_open && s.raw_terminal ? STDIN_FILENO : -1, POLLIN, 0}};
     const int n = ::poll(pfds, 6, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("poll");
-    if (pfds[1].revents) {
-      char buf[4096];
-      const ssize_t r = ::read(ch.report_read.get(), buf, sizeof buf);
-      if (r > 0)
-        setup_error.append(buf, static_cast<size_t>(r));
-      else
-        setup_done = true;
-    }
-    if (pfds[2].revents) {
-      char buf[16384];
-      const ssize_t r = ::read(ch.output_read.get(), buf, sizeof buf);
-      if (r > 0)
-        spec.output(std::string_view(buf, static_cast<size_t>(r)));
-      else if (r == 0)
-        ch.output_read.reset();
-    }
-    if (pfds[3].revents) {
-      // The init's pty: from now on the user's terminal is raw and relayed.
-      auto master = receive_fd(ch.pty_parent.get());
-      ch.pty_parent.reset();
-      if (master) {
-        pty_master = std::move(*master);
-        copy_window_size(STDIN_FILENO, pty_master.get());
-        if (auto raw = RawTerminal::enter(STDIN_FILENO)) raw_terminal.emplace(std::move(*raw));
+    if (pfds[1].revents) read_report(s);
+    if (pfds[2].revents) read_output(s);
+    if (pfds[3].revents)
+      if (auto ok = accept_pty(s); !ok) {
+        ::kill(init, SIGKILL);
+        ::waitpid(init, nullptr, 0);
+        return ok.error();
       }
-    }
-    // EIO on the master: the command and everything holding the pty are gone.
-    if (pfds[4].revents && !relay(pty_master.get(), STDOUT_FILENO)) pty_master.reset();
-    if (pfds[5].revents && !relay(STDIN_FILENO, pty_master.get())) stdin_open = false;
+    relay_pty(s, pfds[4].revents != 0, pfds[5].revents != 0);
     if (!pfds[0].revents) continue;
     signalfd_siginfo info{};
     if (::read(sigfd, &info, sizeof info) != sizeof info) continue;
-    if (info.ssi_signo == SIGCHLD) {
-      int status = 0;
-      if (::waitpid(init, &status, WNOHANG) != init) continue;
-      log::debug("the container's init exited");
-      // Drain what was written just before the init exited (its writers are all gone now).
-      char buf[16384];
-      ssize_t got;
-      while (!setup_done && (got = ::read(ch.report_read.get(), buf, sizeof buf)) > 0)
-        setup_error.append(buf, static_cast<size_t>(got));
-      while (ch.output_read.valid() && (got = ::read(ch.output_read.get(), buf, sizeof buf)) > 0)
-        spec.output(std::string_view(buf, static_cast<size_t>(got)));
-      if (pty_master.valid()) {
-        ::fcntl(pty_master.get(), F_SETFL, O_NONBLOCK);
-        while (relay(pty_master.get(), STDOUT_FILENO)) {
-        }
-      }
-      if (!setup_error.empty()) return error(setup_error);
-      if (interrupted_by) return 128 + interrupted_by;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (info.ssi_signo == SIGTSTP || info.ssi_signo == SIGCONT) {
+      job_control(s, static_cast<int>(info.ssi_signo));
+      continue;
     }
-    if (info.ssi_signo == SIGWINCH && pty_master.valid()) {
-      copy_window_size(STDIN_FILENO, pty_master.get());
-    } else if (!setup_done) {
-      // Interrupted while setting up: there is no command to pass the signal to yet.
-      interrupted_by = static_cast<int>(info.ssi_signo);
-      ::kill(init, SIGKILL);
-    } else if (!from_terminal(info) || spec.tty) {
-      // Without a pty of its own the command shares our process group, so the terminal's signals
-      // reached the init (and the command) directly.
-      ::kill(init, static_cast<int>(info.ssi_signo));
+    if (info.ssi_signo != SIGCHLD) {
+      forward_signal(s, info);
+      continue;
     }
+    int status = 0;
+    if (::waitpid(init, &status, WNOHANG) == init) return finish(s, status);
   }
 }
 
 }  // namespace
 
-Result<int> run_container(const ContainerSpec& requested) {
-  // Without root, the container gets a user namespace and the image comes over FUSE.
-  ContainerSpec spec = requested;
-  spec.opts.rootless = spec.opts.rootless || ::geteuid() != 0;
-  spec.exec.in_user_namespace = spec.opts.rootless;
-  if (spec.opts.rootless && !spec.image) return error("a directory root needs root (havre-pack's run steps)");
+Result<int> run_container(const ContainerSpec& spec) {
+  if (!spec.image && ::geteuid() != 0) return error("a directory root needs root (havre-pack's run steps)");
+  if (spec.rootless != spec.exec.in_user_namespace || (spec.backend == ImageBackend::kDirectory) != !spec.image)
+    return error("internal error: an inconsistent container spec");
   if (auto ok = check_host_inputs(spec.opts); !ok) return ok.error();
   if (auto ok = check_paths_not_through_fds(spec.exec); !ok) return ok.error();
 
@@ -368,33 +326,37 @@ Result<int> run_container(const ContainerSpec& requested) {
 
   // Signals are blocked from here on and read from a signalfd; the child inherits the mask.
   SignalMaskGuard mask_guard;
-  auto sigfd = block_into_signalfd();
+  SigpipeIgnored no_sigpipe;
+  auto sigfd = block_into_signalfd(spec.tty);
   if (!sigfd) return sigfd.error();
-  auto ch = Channels::make(spec.opts.rootless || cgroup, spec.tty, static_cast<bool>(spec.output),
-                           spec.exec.seccomp);
+  auto ch = Channels::make(spec.rootless || cgroup, spec.tty, static_cast<bool>(spec.output), true);
   if (!ch) return ch.error();
 
   log::debug("cloning the container's init");
-  auto pid = clone_into_namespaces(container_clone_flags(spec.opts.net_none, spec.opts.rootless));
+  auto pid = clone_into_namespaces(container_clone_flags(spec.opts.net_none, spec.rootless));
   if (!pid) {
-    if (spec.opts.rootless) return error(user_namespace_error(pid.error().errnum));
+    if (spec.rootless) return error(user_namespace_error(pid.error().errnum));
     return pid.error();
   }
   if (*pid == 0) {
     ch->keep_child_ends();
     sigfd->reset();
-    container_main(spec, std::move(ch->report_write), std::move(ch->alive_read), std::move(ch->output_write),
-                   std::move(ch->go_read), std::move(ch->pty_child), std::move(ch->filter_read));
+    container_child(spec, ChildEnds{std::move(ch->report_write), std::move(ch->alive_read),
+                                    std::move(ch->output_write), std::move(ch->go_read),
+                                    std::move(ch->pty_child), std::move(ch->filter_read)});
   }
   ch->keep_parent_ends();
+  // Before supervise() takes over: a failure here (EPIPE, say, because the init already failed) is
+  // reported as the init's own error when it left one.
   auto abandon = [&](Error err) -> Error {
     ::kill(*pid, SIGKILL);
     ::waitpid(*pid, nullptr, 0);
-    return err;
+    const std::string report = read_to_end(ch->report_read.get());  // its writers died with the init
+    return report.empty() ? err : decode_report(report);
   };
   // The caller is root inside a user namespace (the init needs that to build the root); --user is
   // applied to the command alone, in a nested user namespace (exec.cpp).
-  if (spec.opts.rootless)
+  if (spec.rootless)
     if (auto mapped = write_id_maps(*pid, 0, 0, ::getuid(), ::getgid()); !mapped)
       return abandon(mapped.error().wrap("user namespace id maps"));
   // The init joins the cgroup before it mounts or starts anything, so all of it is accounted.
@@ -405,12 +367,12 @@ Result<int> run_container(const ContainerSpec& requested) {
     if (::write(ch->go_write.get(), &go, 1) != 1) return abandon(sys_error("start the container"));
     ch->go_write.reset();
   }
-  // The seccomp filter is compiled here while the init mounts, on the other core.
-  if (ch->filter_write.valid()) {
-    auto filter = compile_default_filter(spec.exec.caps);
-    if (!filter || ::write(ch->filter_write.get(), filter->data(), filter->size()) !=
-                       static_cast<ssize_t>(filter->size()))
-      return abandon(filter ? sys_error("hand the seccomp filter to the container") : filter.error());
+  // The seccomp filters are compiled here while the init mounts, on the other core.
+  {
+    auto filters = compile_filters(spec.exec);
+    if (!filters) return abandon(filters.error());
+    if (::write(ch->filter_write.get(), filters->data(), filters->size()) != static_cast<ssize_t>(filters->size()))
+      return abandon(sys_error("hand the seccomp filters to the container"));
     ch->filter_write.reset();
   }
   auto status = supervise(*pid, *ch, sigfd->get(), spec);
@@ -423,21 +385,27 @@ Result<int> run_container(const ContainerSpec& requested) {
   return status;
 }
 
+ContainerOptions container_options(const RunOptions& opts) {
+  return ContainerOptions{opts.binds, opts.persist_dir, opts.read_only, opts.net_none, opts.limits};
+}
+
 Result<int> run(const Appliance& app, const RunOptions& opts) {
   if (!app.manifest) return error(app.path + ": no manifest (" + app.manifest_problem + ")");
   ContainerSpec spec;
   spec.image = &app;
-  spec.opts = opts;
-  // Rootless without a usable /dev/fuse (or when asked, like AppImage's APPIMAGE_EXTRACT_AND_RUN):
-  // run from a copy extracted once into the user's cache.
-  const char* force_extract = std::getenv("HAVRE_EXTRACT_AND_RUN");
-  if ((opts.rootless || ::geteuid() != 0) &&
-      (::access("/dev/fuse", R_OK | W_OK) != 0 || (force_extract && std::string(force_extract) == "1"))) {
+  spec.opts = container_options(opts);
+  // Decided here, once: without root (or with --rootless) the container gets a user namespace,
+  // and the image comes over FUSE or, without a usable /dev/fuse, from a copy extracted once into
+  // the user's cache.
+  spec.rootless = opts.rootless || ::geteuid() != 0;
+  spec.backend = choose_image_backend(spec.rootless);
+  if (spec.backend == ImageBackend::kExtracted) {
     auto dir = extracted_copy(app);
     if (!dir) return dir.error().wrap("FUSE is not available and extracting the image failed");
-    spec.opts.extracted_root = *dir;
+    spec.extracted_root = *dir;
   }
   spec.exec = make_exec_spec(*app.manifest, opts, std::getenv("TERM"));
+  spec.exec.in_user_namespace = spec.rootless;
   spec.tty = wants_pty();
   spec.hostname = !opts.hostname.empty()            ? opts.hostname
                   : !app.manifest->hostname.empty() ? app.manifest->hostname

@@ -8,6 +8,7 @@
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,9 @@
 #include "base/unique_fd.h"
 
 namespace havre::runtime {
+namespace {
+Result<std::string> export_bpf(void* ctx);
+}  // namespace
 
 Result<std::string> compile_default_filter(CapSet caps) {
   std::unique_ptr<void, decltype(&seccomp_release)> ctx(seccomp_init(SCMP_ACT_ALLOW), seccomp_release);
@@ -82,10 +86,40 @@ Result<std::string> compile_default_filter(CapSet caps) {
       if (r != 0) return sys_error(-r, "seccomp: rule for clone");
     }
   }
+  return export_bpf(ctx.get());
+}
+
+Result<std::string> compile_init_filter() {
+  std::unique_ptr<void, decltype(&seccomp_release)> ctx(seccomp_init(SCMP_ACT_ERRNO(EPERM)), seccomp_release);
+  if (!ctx) return error("seccomp: cannot create a filter");
+  for (const char* name :
+       {"read", "write", "readv", "writev", "pread64", "preadv", "lseek", "close", "fstat", "newfstatat",
+        "mmap", "munmap", "mremap", "mprotect", "madvise", "brk", "futex", "set_robust_list", "rseq",
+        "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "sched_yield", "sched_getaffinity", "getrandom",
+        "nanosleep", "clock_nanosleep", "clock_gettime", "gettimeofday", "getpid", "gettid", "tgkill",
+        "wait4", "waitid", "kill", "exit", "exit_group", "restart_syscall"}) {
+    const int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) continue;
+    if (const int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, nr, 0); rc != 0)
+      return sys_error(-rc, std::string("seccomp: rule for ") + name);
+  }
+  // Threads only (libfuse's workers): no new processes, no namespaces.
+  if (const int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                                      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+      rc != 0)
+    return sys_error(-rc, "seccomp: rule for clone");
+  if (const int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0); rc != 0)
+    return sys_error(-rc, "seccomp: rule for clone3");
+  return export_bpf(ctx.get());
+}
+
+namespace {
+
+Result<std::string> export_bpf(void* ctx) {
   // Exported through a memfd: libseccomp 2.5 writes BPF to an fd only.
   UniqueFd mem(::memfd_create("havre-seccomp", MFD_CLOEXEC));
   if (!mem.valid()) return sys_error("memfd_create for the seccomp filter");
-  if (const int rc = seccomp_export_bpf(ctx.get(), mem.get()); rc != 0)
+  if (const int rc = seccomp_export_bpf(ctx, mem.get()); rc != 0)
     return sys_error(-rc, "seccomp: compile the filter");
   const off_t size = ::lseek(mem.get(), 0, SEEK_END);
   if (size <= 0 || size % sizeof(sock_filter) != 0) return error("seccomp: the compiled filter is malformed");
@@ -95,12 +129,17 @@ Result<std::string> compile_default_filter(CapSet caps) {
   return program;
 }
 
-Status load_filter(const std::string& program) {
+}  // namespace
+
+Status load_filter(const std::string& program, bool all_threads) {
   if (program.empty() || program.size() % sizeof(sock_filter) != 0)
     return error("seccomp: no filter to load");
   sock_fprog prog{static_cast<unsigned short>(program.size() / sizeof(sock_filter)),
                   reinterpret_cast<sock_filter*>(const_cast<char*>(program.data()))};
-  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) return sys_error("seccomp: load the filter");
+  const unsigned flags = all_threads ? SECCOMP_FILTER_FLAG_TSYNC : 0;
+  const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0) return sys_error("seccomp: load the filter");
+  if (rc > 0) return error("seccomp: thread " + std::to_string(rc) + " cannot take the filter");
   return {};
 }
 

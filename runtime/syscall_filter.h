@@ -21,7 +21,14 @@ namespace havre::runtime {
 /// Compiled to classic BPF by the outer runtime while the container's init is busy mounting (it
 /// takes libseccomp about a millisecond), then loaded by the command's process just before execve.
 Result<std::string> compile_default_filter(CapSet caps);
-/// Loads a program from compile_default_filter() (no_new_privs must be set already).
-Status load_filter(const std::string& program);
+/// The container's init once the command runs (PID 1 and, rootless, its FUSE server threads): an
+/// allow list of what reaping, forwarding signals and serving FUSE requests need -- read/write on
+/// fds it holds, memory, futexes, thread clones, wait4, kill, exit. Everything else (open, mount,
+/// ioctl, ptrace, process_vm_*, execve, ...) fails with EPERM, so a command that can ptrace PID 1
+/// cannot make it do more than the command itself can. Stricter than the command's filter.
+Result<std::string> compile_init_filter();
+/// Loads a program from compile_*_filter() (no_new_privs must be set already); `all_threads`
+/// applies it to every thread of the process (SECCOMP_FILTER_FLAG_TSYNC).
+Status load_filter(const std::string& program, bool all_threads = false);
 
 }  // namespace havre::runtime

@@ -18,7 +18,7 @@ using namespace havre;
 
 // The manifest havre-pack would write for the recipe (packer/pack.cpp, make_manifest).
 manifest::Manifest manifest_of(const pack::Recipe& r) {
-  manifest::Manifest m = pack::manifest_fields(r);
+  manifest::Manifest m = r.manifest;
   m.build.bases = {{r.base.manifest_kind, r.base.source, r.base.sha256}};
   return m;
 }

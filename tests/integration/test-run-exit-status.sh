@@ -48,6 +48,15 @@ expect_rc "a file without x permission: 126" 126
 expect_contains "... stderr names it" "$ERR" "/etc/passwd"
 run "$APP" run /etc
 expect_rc "a directory: 126" 126
+# A script without #! runs with /bin/sh, as execvp(3) does (by path, and found on PATH).
+mkdir -p "$TEST_TMP/scripts"
+printf 'echo "no-shebang $# $1"; exit 3\n' >"$TEST_TMP/scripts/plain"
+chmod 755 "$TEST_TMP/scripts/plain"
+run "$APP" run -v "$TEST_TMP/scripts:/opt/scripts:ro" /opt/scripts/plain one
+expect_rc "a script without #!: run by /bin/sh, its status" 3
+expect_eq "... with its arguments" "$OUT" "no-shebang 1 one"
+run "$APP" run -v "$TEST_TMP/scripts:/opt/scripts:ro" -e PATH=/opt/scripts:/bin plain a b
+expect_eq "... also when found on PATH" "$RC $OUT" "3 no-shebang 2 a"
 
 # --- havre's own failures: 125 and one line "havre: error: ..." --------------------------------
 run "$APP" run --bogus x

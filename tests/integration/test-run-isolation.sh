@@ -116,6 +116,8 @@ unset FOO_FROM_HOST
 # --- mounts ----------------------------------------------------------------------------------------------
 run "$APP" run cat /proc/self/mountinfo
 want="/ /dev /dev/mqueue /dev/pts /dev/shm"
+# The baseline device nodes are binds of the host's (the /dev tmpfs is nodev: test-run-devices).
+want+=" /dev/full /dev/null /dev/random /dev/tty /dev/urandom /dev/zero"
 [[ -e /etc/hosts ]] && want+=" /etc/hosts"
 want+=" /proc"
 [[ -e /etc/resolv.conf ]] && want+=" /etc/resolv.conf"
