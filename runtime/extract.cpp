@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 extern "C" {
@@ -171,10 +172,9 @@ Result<std::pair<UniqueFd, Digest>> snapshot_image(const Appliance& app, const s
   return std::pair{std::move(out), hash.finish()};
 }
 
-}  // namespace
-
-Result<std::string> extracted_copy(const Appliance& app) {
-  if (!app.footer) return error(app.path + ": no footer, so no image sha256 to key an extracted copy by");
+// $XDG_CACHE_HOME/havre/extracted (else ~/.cache/havre/extracted), created 0700; refused unless it
+// is a real directory of ours that nobody else can write (root under sudo may see the user's HOME).
+Result<std::string> cache_dir(bool create) {
   std::string base;
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
     base = std::string(xdg) + "/havre";
@@ -183,19 +183,49 @@ Result<std::string> extracted_copy(const Appliance& app) {
   else
     return error("no cache directory for an extracted copy: set XDG_CACHE_HOME or HOME");
   const std::string cache = base + "/extracted";
+  if (create) {
+    std::error_code ec;
+    fs::create_directories(cache + "/files", ec);
+    if (ec) return sys_error(ec.value(), "create " + cache + "/files");
+    ::chmod(cache.c_str(), 0700);  // one user's cache: nobody else lists or reads it
+  }
+  struct stat st {};
+  if (::lstat(cache.c_str(), &st) != 0) return sys_error("stat " + cache);
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0)
+    return error(cache + " is not a directory of uid " + std::to_string(::geteuid()) +
+                 " that only it can write: not used for extracted images");
+  return cache;
+}
+
+}  // namespace
+
+std::optional<std::string> warm_copy(const Appliance& app) {
+  if (!app.footer) return std::nullopt;
+  auto cache = cache_dir(false);
+  if (!cache) return std::nullopt;
+  const std::string sha = to_hex(app.footer->image_sha256);
+  const std::string dir = *cache + "/sha256-" + sha;
+  struct stat self {};
+  struct stat st {};
+  if (::fstat(app.fd.get(), &self) != 0 || ::stat(file_record(*cache, sha, self).c_str(), &st) != 0 ||
+      ::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return std::nullopt;
+  return dir;
+}
+
+Result<std::string> extracted_copy(const Appliance& app, const char* why) {
+  if (!app.footer) return error(app.path + ": no footer, so no image sha256 to key an extracted copy by");
+  if (auto warm = warm_copy(app)) return *warm;
+  auto made = cache_dir(true);
+  if (!made) return made.error();
+  const std::string cache = *made;
   const std::string sha = to_hex(app.footer->image_sha256);
   const std::string dir = cache + "/sha256-" + sha;
   struct stat self {};
   if (::fstat(app.fd.get(), &self) != 0) return sys_error("stat " + app.path);
   const std::string record = file_record(cache, sha, self);
   struct stat st {};
-  // Reused only when this very file was hashed before and found to hold the image the tree came from.
-  if (::stat(record.c_str(), &st) == 0 && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;
-
   std::error_code ec;
-  fs::create_directories(cache + "/files", ec);
-  if (ec) return sys_error(ec.value(), "create " + cache + "/files");
-  ::chmod(cache.c_str(), 0700);  // one user's cache: nobody else lists or reads it
   // Leftovers of extractions that were killed (a live one is minutes old at most).
   const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(24);
   for (const auto& e : fs::directory_iterator(cache, ec))
@@ -212,7 +242,7 @@ Result<std::string> extracted_copy(const Appliance& app) {
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     std::string temp = cache + "/.partial-XXXXXX";
     if (::mkdtemp(temp.data()) == nullptr) return sys_error("create a temporary directory in " + cache);
-    log::warn("FUSE is not available: extracting the image once to %s and running from there", dir.c_str());
+    if (why) log::warn("%s: extracting the image once to %s and running from there", why, dir.c_str());
     auto fail = [&](Error e) {
       fs::remove_all(temp, ec);
       return e;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "base/error.h"
@@ -21,6 +22,13 @@ Status extract_tree(int fd, std::uint64_t image_offset, const std::string& name,
 /// <inode>-<size>-<ctime>: that file, unchanged since, was hashed to <sha256>); any other file's image
 /// is first copied while hashed, must match the footer's sha256, and is extracted from that copy (into
 /// a temporary name, renamed into place, so concurrent runs never see half a tree) if the tree is missing.
-Result<std::string> extracted_copy(const Appliance& app);
+/// `why` (when not null) is logged once as the reason an extraction starts.
+Result<std::string> extracted_copy(const Appliance& app, const char* why);
+
+/// The warm copy: the extracted tree of this appliance file when the cache holds one and a record
+/// that this very file was hashed to it (two stat calls, no hashing); nullopt otherwise. Trusted as
+/// the image itself: every run, root or rootless, uses it as the overlay's lower layer instead of
+/// mounting the image (run.cpp).
+std::optional<std::string> warm_copy(const Appliance& app);
 
 }  // namespace havre::runtime
