@@ -228,9 +228,13 @@ Result<std::string> extracted_copy(const Appliance& app, const char* why) {
   std::error_code ec;
   // Leftovers of extractions that were killed (a live one is minutes old at most).
   const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(24);
-  for (const auto& e : fs::directory_iterator(cache, ec))
-    if (e.path().filename().string().rfind(".partial-", 0) == 0 && e.last_write_time(ec) < stale)
+  // Also trees of the old layout (extracted/<sha256>, keyed by an unchecked footer): never trusted.
+  for (const auto& e : fs::directory_iterator(cache, ec)) {
+    const std::string name = e.path().filename().string();
+    const bool old_layout = name.size() == 64 && name.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (old_layout || (name.rfind(".partial-", 0) == 0 && e.last_write_time(ec) < stale))
       fs::remove_all(e.path(), ec);
+  }
   // The footer's sha256 is only a claim: the bytes are hashed, and a tree is stored under (and
   // reused for) the sha256 the bytes really have. A forged footer gets no tree of another image.
   log::debug("hashing the image before extracting it");

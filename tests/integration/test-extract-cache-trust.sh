@@ -64,6 +64,7 @@ expect_rc "the signed appliance runs under --require-signature" 0
 expect_eq "and what runs is the signed content" "$OUT" "signed-content"
 fallback ./signed run --require-signature "$keys/release.pub" cat /etc/who
 expect_eq "the second run reuses the verified tree" "$OUT" "signed-content"
+expect_false "the untrusted tree of the old layout was removed" test -e "$old"
 expect_eq "and says nothing" "$ERR" ""
 
 # 4. The forged appliance now finds a verified tree under the sha256 it claims: it still does not run it
