@@ -120,24 +120,6 @@ void remove_cgroup(const std::string& dir) {
   log::warn("could not remove the cgroup %s: %s", dir.c_str(), std::strerror(err));
 }
 
-// Removes the empty havre-<pid> cgroups of runtimes that are gone (killed with SIGKILL, say).
-void remove_stale(const std::string& parent) {
-  DIR* d = ::opendir(parent.c_str());
-  if (!d) return;
-  std::vector<std::string> stale;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name.rfind("havre-", 0) != 0 || name.find_first_not_of("0123456789", 6) != std::string::npos ||
-        name.size() == 6 || name.size() > 16)
-      continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(name.substr(6)));
-    if (::kill(pid, 0) != 0 && errno == ESRCH) stale.push_back(parent + "/" + name);
-  }
-  ::closedir(d);
-  for (const std::string& dir : stale)
-    if (::rmdir(dir.c_str()) == 0) log::debug("removed the stale cgroup %s", dir.c_str());
-}
-
 std::string controller_option(const std::string& controller) {
   if (controller == "memory") return "--memory";
   if (controller == "cpu") return "--cpus";
@@ -152,35 +134,66 @@ std::string delegation_hint() {
          "or pass --cgroups best-effort to run without the limit";
 }
 
-// cgroup v2 allows controllers only below cgroups without processes. When this runtime is alone in
-// its cgroup (systemd-run --scope), it moves into a leaf of its own and the controllers go on.
-Status enable_v2_controllers(const std::string& parent, const std::vector<std::string>& controllers) {
-  for (const std::string& c : controllers) {
-    if (contains(split(read_text(parent + "/cgroup.subtree_control"), ' '), c)) continue;
-    auto ok = write_control_file(parent + "/cgroup.subtree_control", "+" + c);
-    if (!ok && ok.error().errnum == EBUSY) {
-      std::istringstream procs(read_text(parent + "/cgroup.procs"));
-      std::vector<pid_t> pids;
-      for (pid_t p; procs >> p;) pids.push_back(p);
-      if (pids.size() == 1 && pids[0] == ::getpid()) {
-        const std::string leaf = parent + "/havre-runtime-" + std::to_string(::getpid());
-        if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + leaf);
-        if (auto moved = write_control_file(leaf + "/cgroup.procs", std::to_string(::getpid())); !moved)
-          return moved;
-        ok = write_control_file(parent + "/cgroup.subtree_control", "+" + c);
-      } else {
-        return error("cgroup v2 allows the " + c + " controller only below a cgroup without processes, and " +
-                     parent + " holds " + std::to_string(pids.size()) +
-                     "; start ./app in a cgroup of its own (systemd-run --scope -p Delegate=yes ./app ...)" +
-                     delegation_hint());
-      }
-    }
-    if (!ok) return ok.error().wrap("enable the " + c + " controller");
-  }
-  return {};
+}  // namespace
+
+std::vector<std::string> controller_list(std::string_view text) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(text)};
+  for (std::string word; in >> word;) out.push_back(word);
+  return out;
 }
 
-}  // namespace
+void remove_stale(const std::string& parent) {
+  DIR* d = ::opendir(parent.c_str());
+  if (!d) return;
+  std::vector<std::string> stale;
+  while (const dirent* e = ::readdir(d)) {
+    // havre-<pid>: a container's cgroup; havre-runtime-<pid>: the leaf a runtime moved into.
+    const std::string name = e->d_name;
+    const std::string prefix = name.rfind("havre-runtime-", 0) == 0 ? "havre-runtime-" : "havre-";
+    const std::string digits = name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : "";
+    if (digits.empty() || digits.size() > 10 || digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (::kill(pid, 0) != 0 && errno == ESRCH) stale.push_back(parent + "/" + name);
+  }
+  ::closedir(d);
+  for (const std::string& dir : stale)
+    if (::rmdir(dir.c_str()) == 0) log::debug("removed the stale cgroup %s", dir.c_str());
+}
+
+Result<std::string> prepare_v2_parent(const std::string& parent, const std::vector<std::string>& controllers,
+                                      pid_t self) {
+  // cgroup v2's no-internal-processes rule: a child of a non-root cgroup that holds processes cannot
+  // take any -- enabling a domain controller fails with EBUSY, and with only threaded ones (pids,
+  // cpu) enabling succeeds but joining the child fails with EOPNOTSUPP. So look at the processes
+  // first. The root cgroup (it has no cgroup.freeze) is exempt.
+  std::string leaf;
+  if (::access((parent + "/cgroup.freeze").c_str(), F_OK) == 0) {
+    std::istringstream procs(read_text(parent + "/cgroup.procs"));
+    std::vector<pid_t> pids;
+    for (pid_t p; procs >> p;) pids.push_back(p);
+    if (pids.size() == 1 && pids[0] == self) {
+      // Alone in our cgroup (systemd-run --scope): into a leaf of our own, and the controllers go on.
+      leaf = parent + "/havre-runtime-" + std::to_string(self);
+      if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + leaf);
+      if (auto moved = write_control_file(leaf + "/cgroup.procs", std::to_string(self)); !moved)
+        return moved.error().wrap("move the runtime into a leaf cgroup");
+    } else if (!pids.empty()) {
+      return error("cgroup v2 allows resource limits only below a cgroup without processes, and " + parent +
+                   " holds " + std::to_string(pids.size()) +
+                   " processes; start ./app in a cgroup of its own "
+                   "(systemd-run --scope -p Delegate=yes ./app ...)" + delegation_hint());
+    }
+  }
+  const std::vector<std::string> enabled = controller_list(read_text(parent + "/cgroup.subtree_control"));
+  for (const std::string& c : controllers) {
+    if (contains(enabled, c)) continue;
+    if (auto ok = write_control_file(parent + "/cgroup.subtree_control", "+" + c); !ok)
+      return ok.error().wrap("enable the " + c + " controller");
+  }
+  return leaf;
+}
 
 Result<std::uint64_t> parse_memory_size(const std::string& text) {
   static const std::map<char, std::uint64_t> units = {
@@ -257,7 +270,7 @@ Result<std::vector<ControllerPlace>> locate_controllers(
       std::string available = v2_controllers(dir);
       while (!available.empty() && std::isspace(static_cast<unsigned char>(available.back())))
         available.pop_back();
-      if (!contains(split(available, ' '), c))
+      if (!contains(controller_list(available), c))
         return error(controller_option(c) + " needs the cgroup '" + c +
                      "' controller, which neither a cgroup v1 " +
                      "hierarchy nor the cgroup v2 tree offers here (" + dir + "/cgroup.controllers: '" +
@@ -320,7 +333,9 @@ Result<Cgroup> Cgroup::create(const ResourceLimits& limits) {
     if (group[0].v2) {
       std::vector<std::string> controllers;
       for (const ControllerPlace& p : group) controllers.push_back(p.controller);
-      if (auto ok = enable_v2_controllers(parent, controllers); !ok) return ok.error();
+      auto leaf = prepare_v2_parent(parent, controllers, ::getpid());
+      if (!leaf) return leaf.error();
+      if (!leaf->empty()) cg.leaf_ = *leaf;
     }
     const std::string dir = parent + "/" + name;
     if (::mkdir(dir.c_str(), 0755) != 0) {
@@ -341,6 +356,22 @@ Result<Cgroup> Cgroup::create(const ResourceLimits& limits) {
 
 Cgroup::~Cgroup() {
   for (const ControllerPlace& p : dirs_) remove_cgroup(p.directory);
+  if (leaf_.empty()) return;
+  // The leaf we moved into: back to where we were and remove it, when nothing else of havre's uses
+  // the parent now (a concurrent run's leaf is left to the stale sweep of a later run). The parent
+  // must have no domain controllers enabled to take a process again; we enabled them, so off again.
+  const std::string parent = leaf_.substr(0, leaf_.rfind('/'));
+  DIR* d = ::opendir(parent.c_str());
+  if (!d) return;
+  int children = 0;
+  while (const dirent* e = ::readdir(d))
+    if (e->d_type == DT_DIR && e->d_name[0] != '.') ++children;
+  ::closedir(d);
+  if (children != 1) return;
+  for (const std::string& c : controller_list(read_text(parent + "/cgroup.subtree_control")))
+    (void)write_control_file(parent + "/cgroup.subtree_control", "-" + c);
+  if (write_control_file(parent + "/cgroup.procs", std::to_string(::getpid())) && ::rmdir(leaf_.c_str()) == 0)
+    log::debug("removed the leaf cgroup %s", leaf_.c_str());
 }
 
 Status Cgroup::join(pid_t pid) const {

@@ -55,8 +55,10 @@ class Cgroup {
   /// Creates havre-<pid> under the caller's cgroup in each hierarchy and writes the limits. Empty
   /// directories left by runtimes that were killed (their pid is gone) are removed first.
   static Result<Cgroup> create(const ResourceLimits& limits);
-  Cgroup(Cgroup&& other) noexcept : dirs_(std::move(other.dirs_)), memory_(std::move(other.memory_)) {
+  Cgroup(Cgroup&& other) noexcept
+      : dirs_(std::move(other.dirs_)), memory_(std::move(other.memory_)), leaf_(std::move(other.leaf_)) {
     other.dirs_.clear();
+    other.leaf_.clear();
   }
   Cgroup& operator=(Cgroup&&) = delete;
   ~Cgroup();
@@ -70,7 +72,23 @@ class Cgroup {
   Cgroup() = default;
   std::vector<ControllerPlace> dirs_;  // one per hierarchy; directory = the container's cgroup
   std::optional<ControllerPlace> memory_;
+  std::string leaf_;  // cgroup v2: the havre-runtime-<pid> leaf this runtime moved into, if it did
 };
+
+/// The controller names of a cgroup.controllers or cgroup.subtree_control text ("cpu pids\n").
+std::vector<std::string> controller_list(std::string_view text);
+
+/// Gets a cgroup v2 `parent` ready for a child cgroup with `controllers` (cgroup v2's
+/// no-internal-processes rule): a non-root parent that holds only `self` moves it into a leaf
+/// havre-runtime-<self> (returned; "" when none was needed); one that holds other processes is an
+/// error saying how to start ./app in a cgroup of its own. Then enables the controllers not yet
+/// enabled. Takes the directory, so tests run it on a fake tree.
+Result<std::string> prepare_v2_parent(const std::string& parent, const std::vector<std::string>& controllers,
+                                      pid_t self);
+
+/// Removes the empty havre-<pid> (container) and havre-runtime-<pid> (leaf) cgroups below `parent`
+/// of runtimes whose pid is gone (killed with SIGKILL, say).
+void remove_stale(const std::string& parent);
 
 /// Writes the limits into a created container cgroup directory (split out for tests on a fake tree).
 Status write_limits(const ControllerPlace& place, const ResourceLimits& limits);

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -77,13 +76,10 @@ Status forbid_device_nodes(const std::string& target) {
     for (size_t i = 0; (i = point.find('\\', i)) != std::string::npos && i + 3 < point.size(); ++i)
       point.replace(i, 4, 1, static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8)));
     if (point != target && point.rfind(target + "/", 0) != 0) continue;
-    struct statvfs st {};
-    if (::statvfs(point.c_str(), &st) != 0) return sys_error("statvfs " + point);
-    unsigned long flags = MS_BIND | MS_REMOUNT | MS_NODEV;
-    if (st.f_flag & ST_RDONLY) flags |= MS_RDONLY;
-    if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
-    if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
-    if (::mount(nullptr, point.c_str(), nullptr, flags, nullptr) != 0) return sys_error("remount nodev " + point);
+    auto kept = mount_flags_of(point);
+    if (!kept) return kept.error();
+    if (::mount(nullptr, point.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_NODEV | *kept, nullptr) != 0)
+      return sys_error("remount nodev " + point);
   }
   return {};
 }

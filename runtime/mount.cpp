@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace havre::runtime {
@@ -15,11 +16,32 @@ Status mount_fs(const std::string& source, const std::string& target, const std:
   return {};
 }
 
+unsigned long mount_flags_from_statvfs(unsigned long f_flag) {
+  static const struct {
+    unsigned long st, ms;
+  } kFlags[] = {{ST_RDONLY, MS_RDONLY},   {ST_NOSUID, MS_NOSUID},         {ST_NODEV, MS_NODEV},
+                {ST_NOEXEC, MS_NOEXEC},   {ST_NOATIME, MS_NOATIME},       {ST_NODIRATIME, MS_NODIRATIME},
+                {ST_RELATIME, MS_RELATIME}, {ST_SYNCHRONOUS, MS_SYNCHRONOUS}, {ST_MANDLOCK, MS_MANDLOCK}};
+  unsigned long flags = 0;
+  for (const auto& f : kFlags)
+    if (f_flag & f.st) flags |= f.ms;
+  return flags;
+}
+
+Result<unsigned long> mount_flags_of(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return sys_error("statvfs " + path);
+  return mount_flags_from_statvfs(st.f_flag);
+}
+
 Status bind_mount(const std::string& source, const std::string& target, bool read_only) {
   if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     return sys_error("bind " + source + " on " + target);
-  if (read_only && ::mount(nullptr, target.c_str(), nullptr,
-                           MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
+  if (!read_only) return {};
+  auto kept = mount_flags_of(target);  // the new bind carries the source's flags
+  if (!kept) return kept.error();
+  if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | *kept,
+              nullptr) != 0)
     return sys_error("remount " + target + " read-only");
   return {};
 }

@@ -98,7 +98,8 @@ expect_true "--cpus 0.5 at most 70% of the unlimited share (${half}% vs ${free}%
 
 # --- kill -9 of the runtime: the container dies, the next run removes the empty cgroups ----------
 start_bg "$TEST_TMP/k9" "$app" run --memory 64m sleep 31
-wait_until 10000 eval '[[ -n $(limit_file '"$BG_PID"' memory.limit_in_bytes) && -n $(pgrep -f "^sleep 31") ]]' ||
+# memory.limit_in_bytes on cgroup v1, memory.max on v2: whichever this host has.
+wait_until 10000 eval '[[ -n $(limit_file '"$BG_PID"' memory.limit_in_bytes)$(limit_file '"$BG_PID"' memory.max) && -n $(pgrep -f "^sleep 31") ]]' ||
   fail "the container did not start: $(cat "$TEST_TMP/k9.err")"
 killed=$BG_PID
 kill -KILL "$killed"

@@ -1,6 +1,9 @@
 #include "cgroup.h"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -126,6 +129,71 @@ TEST_CASE("cgroup: limits go to the v1 and v2 files (a fake cgroup tree)") {
   auto err = write_limits({"pids", d + "/nowhere", false}, limits);
   REQUIRE_FALSE(err);
   CHECK(err.error().message().find(d + "/nowhere/pids.max") != std::string::npos);
+}
+
+TEST_CASE("cgroup v2: controller lists end in a newline, and the last one counts too") {
+  CHECK(controller_list("cpu io memory pids\n") == std::vector<std::string>{"cpu", "io", "memory", "pids"});
+  CHECK(controller_list("") == std::vector<std::string>{});
+  // A parent that already delegates pids (listed last, before the newline) is not written to.
+  auto dir = test::temp_dir();
+  const std::string d = dir.path();
+  test::write_file(d + "/cgroup.subtree_control", "cpu pids\n");
+  test::write_file(d + "/cgroup.procs", "");
+  auto leaf = prepare_v2_parent(d, {"pids"}, ::getpid());
+  REQUIRE(leaf);
+  CHECK(*leaf == "");
+  CHECK(test::read_file(d + "/cgroup.subtree_control") == "cpu pids\n");
+}
+
+TEST_CASE("cgroup v2: a parent holding processes (a fake tree)") {
+  auto dir = test::temp_dir();
+  const std::string d = dir.path();
+  test::write_file(d + "/cgroup.freeze", "0\n");  // not the root cgroup
+  test::write_file(d + "/cgroup.subtree_control", "\n");
+  SUBCASE("busy with others: the intended message, even for threaded controllers only") {
+    test::write_file(d + "/cgroup.procs", std::to_string(::getpid()) + "\n4194301\n");
+    auto leaf = prepare_v2_parent(d, {"pids", "cpu"}, ::getpid());
+    REQUIRE_FALSE(leaf);
+    CHECK(leaf.error().message().find(d + " holds 2 processes") != std::string::npos);
+    CHECK(leaf.error().message().find("systemd-run --scope") != std::string::npos);
+    CHECK(test::read_file(d + "/cgroup.subtree_control") == "\n");  // nothing enabled
+  }
+  SUBCASE("alone: the runtime moves into a leaf first, also for threaded controllers only") {
+    test::write_file(d + "/cgroup.procs", std::to_string(::getpid()) + "\n");
+    const std::string want = d + "/havre-runtime-" + std::to_string(::getpid());
+    ::mkdir(want.c_str(), 0755);
+    test::write_file(want + "/cgroup.procs", "");
+    auto leaf = prepare_v2_parent(d, {"pids"}, ::getpid());
+    REQUIRE(leaf);
+    CHECK(*leaf == want);
+    CHECK(test::read_file(want + "/cgroup.procs") == std::to_string(::getpid()));
+    CHECK(test::read_file(d + "/cgroup.subtree_control") == "+pids");
+  }
+  SUBCASE("the root cgroup (no cgroup.freeze) may hold processes") {
+    ::unlink((d + "/cgroup.freeze").c_str());
+    test::write_file(d + "/cgroup.procs", "1\n2\n");
+    auto leaf = prepare_v2_parent(d, {"memory"}, ::getpid());
+    REQUIRE(leaf);
+    CHECK(*leaf == "");
+  }
+}
+
+TEST_CASE("cgroup: the stale sweep removes the container cgroups and leaves of dead runtimes") {
+  auto dir = test::temp_dir();
+  const std::string d = dir.path();
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string live = std::to_string(::getpid()), gone = std::to_string(dead);
+  for (const std::string& name : {"havre-" + gone, "havre-runtime-" + gone, "havre-" + live,
+                                  "havre-runtime-" + live, std::string("havre-other"), "unrelated-" + gone})
+    REQUIRE(::mkdir((d + "/" + name).c_str(), 0755) == 0);
+  remove_stale(d);
+  CHECK(::access((d + "/havre-" + gone).c_str(), F_OK) != 0);
+  CHECK(::access((d + "/havre-runtime-" + gone).c_str(), F_OK) != 0);
+  for (const std::string& name : {"havre-" + live, "havre-runtime-" + live, std::string("havre-other"),
+                                  "unrelated-" + gone})
+    CHECK(::access((d + "/" + name).c_str(), F_OK) == 0);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // ensure_mountpoint (creates what is missing, never through a symlink) and id_map_line.
 #include <doctest/doctest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "mount.h"
@@ -53,3 +55,11 @@ TEST_CASE("id_map_line: one id, a range of one") {
 
 }  // namespace
 }  // namespace havre::runtime
+
+TEST_CASE("mount_flags_from_statvfs keeps every flag a remount must not clear") {
+  using havre::runtime::mount_flags_from_statvfs;
+  CHECK(mount_flags_from_statvfs(0) == 0);
+  CHECK(mount_flags_from_statvfs(ST_NOSUID | ST_NODEV | ST_NOEXEC) == (MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  CHECK(mount_flags_from_statvfs(ST_RDONLY | ST_RELATIME) == (MS_RDONLY | MS_RELATIME));
+  CHECK(mount_flags_from_statvfs(ST_NOATIME | ST_NODIRATIME) == (MS_NOATIME | MS_NODIRATIME));
+}
