@@ -54,3 +54,24 @@ expect_contains "a cache of another user: not used, the image is mounted" "$ERR"
 chown root "$XDG_CACHE_HOME/havre/extracted"
 run env HAVRE_DEBUG=1 ./app run true
 expect_not_contains "owned by root again: used" "$ERR" "attached /dev/loop"
+
+# kill -9 of ./app at several moments of a warm run (root): no process, no host mount left, and the
+# tree unchanged (the overlay's upper layer is the container's tmpfs).
+APP=$TEST_TMP/app
+NAP=$((8000 + $$ % 1000))
+mounts_before=$(suspect_host_mounts)
+files_before=$(find "$tree" | wc -l)
+_warm_clean() { [[ -z $(procs_matching "$APP") && -z $(procs_matching "^sleep $NAP\$") ]]; }
+for d in 0 1 2 5 10 30 100; do
+  "$APP" run sleep "$NAP" >/dev/null 2>&1 &
+  pid=$!
+  register_pid "$pid"
+  for ((i = 0; i < 200000; i++)); do [[ /proc/$pid/exe -ef $APP || ! -e /proc/$pid ]] && break; done
+  if ((d > 0)); then sleep "$(printf '0.%03d' "$d")"; fi
+  kill -KILL "$pid"
+  { wait "$pid"; } 2>/dev/null || true
+  wait_until 2000 _warm_clean || true
+  expect_true "warm run killed after $d ms: no process left" _warm_clean
+  expect_eq "warm run killed after $d ms: no new host mount" "$(new_suspect_host_mounts "$mounts_before")" ""
+done
+expect_eq "the tree is unchanged by the killed runs" "$(find "$tree" | wc -l)" "$files_before"
