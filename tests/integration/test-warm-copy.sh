@@ -75,3 +75,17 @@ for d in 0 1 2 5 10 30 100; do
   expect_eq "warm run killed after $d ms: no new host mount" "$(new_suspect_host_mounts "$mounts_before")" ""
 done
 expect_eq "the tree is unchanged by the killed runs" "$(find "$tree" | wc -l)" "$files_before"
+
+# A device node in the image (made by a run: step; /dev/null's numbers, harmless if it opened) is a
+# real node in root's warm copy: the overlay and the --read-only bind over the copy are nodev, so the
+# command cannot open it -- as with the image mounted (squashfs nodev).
+pack_alpine nodes 'run:' '  - mknod /evil c 1 3'
+chmod 755 "$TEST_TMP/nodes"
+run env HAVRE_WARM_COPY=1 "$TEST_TMP/nodes" run true
+expect_true "the warm copy holds the device node" test -c "$(find "$XDG_CACHE_HOME/havre/extracted" -maxdepth 2 -name evil | head -1)"
+for ro in "" --read-only; do
+  run env HAVRE_DEBUG=1 "$TEST_TMP/nodes" run $ro sh -c 'echo x >/evil && echo opened; cat /evil && echo read'
+  expect_not_contains "warm ${ro:-overlay}: served from the copy" "$ERR" "attached /dev/loop"
+  expect_not_contains "warm ${ro:-overlay}: the image's device node cannot be opened" "$OUT" "opened"
+  expect_contains "warm ${ro:-overlay}: refused" "$ERR" "Permission denied"
+done
