@@ -91,3 +91,20 @@ PY
 fallback ./signed2 run cat /etc/who
 expect_rc "one flipped image byte in a recorded file: hashed again and refused" 125
 expect_contains "naming the mismatch" "$ERR" "does not match the sha256 its footer records"
+
+# 6. With FUSE available, the verified tree is the signed appliance's warm copy; --require-signature
+#    still checks the file first: one flipped image byte is refused before any tree is used.
+run as_test_user env XDG_CACHE_HOME="$cache" HAVRE_DEBUG=1 ./signed run --require-signature "$keys/release.pub" cat /etc/who
+expect_eq "the signed appliance's warm copy runs under --require-signature" "$OUT" "signed-content"
+expect_not_contains "from the warm copy, no FUSE server" "$ERR" "serving the image over FUSE"
+"$PYTHON" -I -S - signed "${S[image_offset]}" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]) + 300)
+    b = f.read(1)
+    f.seek(-1, 1)
+    f.write(bytes([b[0] ^ 0x01]))
+PY
+run as_test_user env XDG_CACHE_HOME="$cache" ./signed run --require-signature "$keys/release.pub" cat /etc/who
+expect_rc "a tampered signed appliance is refused under --require-signature despite its warm copy" 125
+expect_contains "naming the image mismatch" "$ERR" "image does not match its sha256"
