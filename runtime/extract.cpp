@@ -231,7 +231,8 @@ Result<std::string> extracted_copy(const Appliance& app, const char* why) {
   // Also trees of the old layout (extracted/<sha256>, keyed by an unchecked footer): never trusted.
   for (const auto& e : fs::directory_iterator(cache, ec)) {
     const std::string name = e.path().filename().string();
-    const bool old_layout = name.size() == 64 && name.find_first_not_of("0123456789abcdef") == std::string::npos;
+    const bool old_layout =
+        name.size() == 64 && name.find_first_not_of("0123456789abcdef") == std::string::npos;
     if (old_layout || (name.rfind(".partial-", 0) == 0 && e.last_write_time(ec) < stale))
       fs::remove_all(e.path(), ec);
   }
@@ -260,8 +261,7 @@ Result<std::string> extracted_copy(const Appliance& app, const char* why) {
   // Written last, atomically: a record always names a complete tree of the bytes it was hashed from.
   const std::string partial = record + ".partial";
   UniqueFd rec(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!rec.valid() || ::rename(partial.c_str(), record.c_str()) != 0)
-    return sys_error("record " + record);
+  if (!rec.valid() || ::rename(partial.c_str(), record.c_str()) != 0) return sys_error("record " + record);
   return dir;
 }
 

@@ -45,10 +45,12 @@ Error bad(const std::string& field, std::uint64_t value, const std::string& why)
 Status check_index(const std::string& field, std::uint64_t start, std::uint64_t count, std::uint64_t each,
                    std::uint64_t dir_table, std::uint64_t bytes_used) {
   if (start <= dir_table || start >= bytes_used)
-    return bad(field, start, "lies outside the image's tables (after " + std::to_string(dir_table) +
-                                 ", before " + std::to_string(bytes_used) + ")");
+    return bad(field, start,
+               "lies outside the image's tables (after " + std::to_string(dir_table) + ", before " +
+                   std::to_string(bytes_used) + ")");
   if (index_bytes(count, each) > bytes_used - start)
-    return bad(field, start, "holds an index for " + std::to_string(count) + " entries that runs past the image's end");
+    return bad(field, start,
+               "holds an index for " + std::to_string(count) + " entries that runs past the image's end");
   return {};
 }
 
@@ -65,16 +67,19 @@ Status check_tables(std::span<const std::byte> b, std::uint32_t inodes, std::uin
   if (inode_table < kSuperblockSize || inode_table >= bytes_used)
     return bad("inode_table_start", inode_table, "lies outside the image");
   if (dir_table <= inode_table || dir_table >= bytes_used)
-    return bad("directory_table_start", dir_table, "does not lie between the inode table and the image's end");
+    return bad("directory_table_start", dir_table,
+               "does not lie between the inode table and the image's end");
   const std::uint64_t inode_bytes = dir_table - inode_table;
   if ((root_inode >> 16) >= inode_bytes || (root_inode & 0xffff) >= kMetadataBlock)
     return bad("root_inode", root_inode, "points outside the inode table");
   if (inodes > (inode_bytes / kMinMetadataBlock + 1) * (kMetadataBlock / kMinInode))
-    return bad("inodes", inodes, "is more than an inode table of " + std::to_string(inode_bytes) + " bytes holds");
+    return bad("inodes", inodes,
+               "is more than an inode table of " + std::to_string(inode_bytes) + " bytes holds");
   if (ids == 0) return bad("no_ids", ids, "(every inode's owner is in the id table)");
   if (auto ok = check_index("id_table_start", id_table, ids, 4, dir_table, bytes_used); !ok) return ok;
   if (fragments > 0)
-    if (auto ok = check_index("fragment_table_start", fragment_table, fragments, 16, dir_table, bytes_used); !ok)
+    if (auto ok = check_index("fragment_table_start", fragment_table, fragments, 16, dir_table, bytes_used);
+        !ok)
       return ok.error().wrap("fragments " + std::to_string(fragments));
   if (lookup_table != kNone)
     if (auto ok = check_index("lookup_table_start", lookup_table, inodes, 8, dir_table, bytes_used); !ok)
