@@ -27,6 +27,8 @@ constexpr const char* kDescription =
     "--cgroups best-effort, --require-signature PUB (also $HAVRE_REQUIRE_SIGNATURE=PUB, for the\n"
     "default command too).\n"
     "Without root, runs use a user namespace and FUSE (HAVRE_FUSE_THREADS=N server threads);\n"
+    "HAVRE_WARM_COPY=1 extracts the verified image into the cache after the run, and later runs\n"
+    "of the same file start from that copy instead of mounting the image;\n"
     "HAVRE_DEBUG=1 traces the setup steps.\n\n"
     "Exit status: the command's own, 125 if havre failed, 126 if CMD is not executable,\n"
     "127 if CMD is not found, 128+N if CMD was killed by signal N. verify: 0 if everything checked\n"

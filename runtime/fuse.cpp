@@ -51,8 +51,10 @@ class InstancePool {
   Result<Instance> open() const {
     Instance ll(static_cast<sqfs_ll*>(std::calloc(1, sizeof(sqfs_ll))));
     if (!ll) return error("out of memory");
-    if (sqfs_init(&ll->fs, fd_.get(), static_cast<size_t>(offset_)) != SQFS_OK)
+    if (sqfs_init(&ll->fs, fd_.get(), static_cast<size_t>(offset_)) != SQFS_OK) {
+      std::free(ll.release());  // a failed sqfs_init has already torn itself down: no second destroy
       return error("libsquashfuse cannot read the image in " + path_);
+    }
     if (sqfs_ll_init(ll.get()) != SQFS_OK) return error("libsquashfuse: initialization failed");
     return ll;
   }

@@ -14,6 +14,8 @@ namespace havre::runtime {
 namespace {
 
 constexpr int kAttempts = 64;
+// The largest logical block size a loop device gets (direct I/O takes the backing device's).
+constexpr std::uint64_t kBlock = 4096;
 
 // Another process may grab the device between GET_FREE and our configure (util-linux: "device stolen").
 bool device_taken(int err) { return err == EBUSY || err == ENXIO || err == ENODEV; }
@@ -47,7 +49,10 @@ Result<LoopDevice> LoopDevice::attach(int backing, std::uint64_t offset, std::ui
   loop_config config{};
   config.fd = static_cast<__u32>(backing);
   config.info.lo_offset = offset;
-  config.info.lo_sizelimit = size;
+  // A device that ends inside a block is refused by the block layer and squashfs ("Invalid argument"
+  // at mount): a scanned image is bytes_used long, not padded. The image starts on a 4 KiB boundary
+  // and what follows it (padding, the manifest) is never read by the filesystem.
+  config.info.lo_sizelimit = (size + kBlock - 1) / kBlock * kBlock;
   config.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR | LO_FLAGS_DIRECT_IO;
   std::strncpy(reinterpret_cast<char*>(config.info.lo_file_name), backing_name.c_str(), LO_NAME_SIZE - 1);
 

@@ -13,8 +13,8 @@ namespace havre::runtime {
 /// nor mounted, so a killed runtime never leaves one behind.
 class LoopDevice {
  public:
-  /// Finds a free device (LOOP_CTL_GET_FREE) and binds `size` bytes of `backing` at `offset` to it with
-  /// LOOP_CONFIGURE (READ_ONLY|AUTOCLEAR|DIRECT_IO), retrying when another process takes the device
+  /// Finds a free device (LOOP_CTL_GET_FREE) and binds `size` bytes (rounded up to 4 KiB) of `backing`
+  /// at `offset` to it with LOOP_CONFIGURE (READ_ONLY|AUTOCLEAR|DIRECT_IO), retrying when another process takes the device
   /// first; falls back to LOOP_SET_FD + LOOP_SET_STATUS64 on kernels without LOOP_CONFIGURE.
   static Result<LoopDevice> attach(int backing, std::uint64_t offset, std::uint64_t size,
                                    const std::string& backing_name);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <utility>
@@ -389,6 +390,13 @@ ContainerOptions container_options(const RunOptions& opts) {
   return ContainerOptions{opts.binds, opts.persist_dir, opts.read_only, opts.net_none, opts.limits};
 }
 
+namespace {
+bool env_is(const char* name, const char* value) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::strcmp(v, value) == 0;
+}
+}  // namespace
+
 Result<int> run(const Appliance& app, const RunOptions& opts) {
   if (!app.manifest) return error(app.path + ": no manifest (" + app.manifest_problem + ")");
   ContainerSpec spec;
@@ -400,10 +408,16 @@ Result<int> run(const Appliance& app, const RunOptions& opts) {
   spec.rootless = opts.rootless || ::geteuid() != 0;
   spec.backend = choose_image_backend(spec.rootless);
   if (spec.backend == ImageBackend::kExtracted) {
-    auto dir = extracted_copy(app);
+    auto dir = extracted_copy(app, "FUSE is not available");
     if (!dir) return dir.error().wrap("FUSE is not available and extracting the image failed");
     spec.extracted_root = *dir;
+  } else if (auto warm = warm_copy(app)) {
+    // This file's image, extracted and verified by an earlier run: no mount, and the page cache of
+    // the tree survives between runs (docs/benchmarks.md).
+    spec.backend = ImageBackend::kExtracted;
+    spec.extracted_root = *warm;
   }
+  const bool fill_warm_copy = spec.backend != ImageBackend::kExtracted && env_is("HAVRE_WARM_COPY", "1");
   spec.exec = make_exec_spec(*app.manifest, opts, std::getenv("TERM"));
   spec.exec.in_user_namespace = spec.rootless;
   spec.tty = wants_pty();
@@ -411,7 +425,12 @@ Result<int> run(const Appliance& app, const RunOptions& opts) {
                   : !app.manifest->hostname.empty() ? app.manifest->hostname
                   : !app.manifest->name.empty()     ? app.manifest->name
                                                     : "havre";
-  return run_container(spec);
+  auto status = run_container(spec);
+  // HAVRE_WARM_COPY=1: after the first run, the image is hashed and extracted for the next ones.
+  if (status && fill_warm_copy)
+    if (auto made = extracted_copy(app, nullptr); !made)
+      log::warn("no warm copy: %s", made.error().message().c_str());
+  return status;
 }
 
 }  // namespace havre::runtime

@@ -9,10 +9,14 @@
 
 namespace havre::runtime {
 
-/// Docker's intent as a deny list: keyctl/add_key/request_key, kexec, module loading, bpf,
-/// perf_event_open, userfaultfd, io_uring, and -- unless CAP_SYS_ADMIN is kept -- mount, umount,
-/// unshare, setns, pivot_root, the new mount API and clone with namespace flags fail with EPERM;
-/// clone3 fails with ENOSYS so libc falls back to clone, whose flags the filter can see.
+/// Docker's default profile as a deny list (docs/security.md compares them): keyctl/add_key/
+/// request_key, kexec, userfaultfd, io_uring, swap, NUMA page moving, obsolete calls and
+/// socket(AF_VSOCK) always fail with EPERM; module loading, acct, reboot, open_by_handle_at, bpf,
+/// perf_event_open, kcmp/pidfd_getfd/process_madvise, iopl/ioperm, setting the clock, vhangup, memory
+/// policies, syslog and -- the CAP_SYS_ADMIN group -- mount, umount, unshare, setns, pivot_root, the
+/// new mount API, quotactl, fanotify_init and clone with namespace flags fail unless the capability
+/// Docker ties them to is kept; clone3 fails with ENOSYS (without CAP_SYS_ADMIN) so libc falls back
+/// to clone, whose flags the filter can see.
 ///
 /// Compiled to classic BPF by the outer runtime while the container's init is busy mounting (it
 /// takes libseccomp about a millisecond), then loaded by the command's process just before execve.

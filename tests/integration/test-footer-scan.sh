@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
 # Without a usable footer, `info` finds the image by scanning for the SquashFS superblock after the
-# runtime's ELF image; with no image at all it fails cleanly (exit 125, "not a havre appliance").
+# runtime's ELF image, and `run` works from the image it found, as root (loop device) and rootless
+# (FUSE); with no image at all it fails cleanly (exit 125, "not a havre appliance").
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 require_binaries
+require_root "run as root mounts the found image on a loop device"
 require_cmd fakeroot mksquashfs
+[[ -x $HAVRE_BUILD/tests/havre-probe ]] || fail "the probe $HAVRE_BUILD/tests/havre-probe is not built"
+ensure_test_user
 
 cd "$TEST_TMP"
+chmod 755 "$TEST_TMP"
 mkdir -p root/etc root/bin
 echo scan-test >root/etc/hostname
-head -c 300000 /dev/urandom >root/bin/blob  # an image bigger than one block
+head -c 300000 /dev/urandom >root/bin/blob  # an image bigger than one block, bytes_used not 4K-aligned
+cp "$HAVRE_BUILD/tests/havre-probe" root/bin/probe  # static: runs in an image with nothing else
 cat >recipe.yaml <<'EOF'
 name: scan-test
 version: "7"
 base:
   directory: root
-cmd: [/bin/true]
+cmd: [/bin/probe, cat, /etc/hostname]
 EOF
+# check_run FILE WHAT: the found image runs, as root and rootless.
+check_run() {
+  chmod 755 "$1"
+  run "./$1"
+  expect_rc "$2: run as root succeeds" 0
+  expect_eq "$2: run as root reads the image" "$OUT" scan-test
+  run as_test_user "./$1"
+  expect_rc "$2: run rootless succeeds" 0
+  expect_eq "$2: run rootless reads the image" "$OUT" scan-test
+}
+
 must_pack recipe.yaml app
 info_json app info.json I
 expect_eq "intact file: located by the footer" "${I[located_by]}" footer
+check_run app "intact file"
 size=$(stat -c %s app)
 offset=${I[image_offset]}
 
@@ -37,11 +55,12 @@ check_scan() {
   expect_eq "$2: same compression" "${S[squashfs.compression]}" "${I[squashfs.compression]}"
   expect_eq "$2: manifest found after the image" "${S[manifest_offset]}" "${I[manifest_offset]}"
   expect_eq "$2: manifest name" "${S[manifest.name]}" scan-test
-  expect_eq "$2: manifest cmd" "${S[manifest.cmd]}" '["/bin/true"]'
+  expect_eq "$2: manifest cmd" "${S[manifest.cmd]}" '["/bin/probe","cat","/etc/hostname"]'
   expect_ne "$2: the footer problem is reported" "${S[footer_problem]:-}" ""
   run "./$1" info
   expect_rc "$2: info (text) succeeds" 0
   expect_contains "$2: info (text) says it scanned" "$OUT" "scan"
+  check_run "$1" "$2"
 }
 
 # Footer cut off.
@@ -86,6 +105,10 @@ if ((RC == 0)); then
   expect_eq "image without manifest: manifest is null" "${N[manifest]}" null
   expect_ne "image without manifest: the problem is reported" "${N[manifest_problem]:-}" ""
 fi
+chmod 755 image-only
+run ./image-only run /bin/probe cat /etc/hostname
+expect_rc "image without manifest: run refuses it with 125" 125
+expect_contains "image without manifest: naming the missing manifest" "$ERR" "no manifest"
 
 # The runtime and its padding only: nothing to find.
 head -c "$offset" app >runtime-only

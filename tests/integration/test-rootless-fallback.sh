@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rootless without FUSE: the image is extracted once into the user's cache, keyed by the image
-# sha256 the footer records, and runs from there; `./app extract DIR` extracts on request; user
+# sha256 its bytes hash to (checked against the footer), and runs from there; `./app extract DIR` extracts on request; user
 # namespaces switched off give an error naming the setting.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/run_lib.sh"
@@ -26,7 +26,7 @@ expect_rc "without FUSE the command still runs" 0
 expect_eq "from the extracted image, with a writable layer" "$OUT" "$(printf '3.20.3\nw')"
 expect_contains "the fallback is announced on stderr" "$ERR" "FUSE is not available"
 expect_eq "announced in one line" "$(line_count "$ERR")" "1"
-expect_true "the copy is keyed by the footer's image sha256" test -d "$cache/havre/extracted/$sha/etc"
+expect_true "the copy is keyed by the image sha256 (hashed)" test -d "$cache/havre/extracted/sha256-$sha/etc"
 fallback run cat /etc/alpine-release
 expect_eq "the second run reuses the copy" "$OUT" "3.20.3"
 expect_eq "and says nothing" "$ERR" ""

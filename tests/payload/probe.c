@@ -10,8 +10,13 @@
 //   probe setcap:PATH                give PATH the file capability cap_net_raw+ep (the
 //                                    security.capability xattr, as `setcap cap_net_raw+ep` does):
 //                                    "setcap=ok|ERRNO" (for images without setcap)
+//   probe cat FILE                   copies FILE to stdout (for images with no other binary)
+//   probe ids                        the real and effective uid and the CapEff line (setuid tests:
+//                                    busybox would drop a setuid privilege by itself, the probe not)
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/vm_sockets.h>
+#include <sys/socket.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <stdio.h>
@@ -42,6 +47,15 @@ static long call(const char* name) {
   if (!strcmp(name, "unshare")) return syscall(SYS_unshare, CLONE_NEWNS);
   if (!strcmp(name, "setns")) return syscall(SYS_setns, -1, 0);
   if (!strcmp(name, "mount")) return syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, NULL);
+  if (!strncmp(name, "socket:", 7)) {  // socket:FAMILY, a number (AF_VSOCK is 40)
+    long fd = syscall(SYS_socket, atoi(name + 7), SOCK_STREAM, 0);
+    if (fd >= 0) close((int)fd);
+    return fd;
+  }
+  if (!strncmp(name, "personality:", 12)) return syscall(SYS_personality, strtoul(name + 12, NULL, 0));
+  if (!strcmp(name, "kcmp")) return syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, 0, 0);
+  if (!strcmp(name, "get_mempolicy")) return syscall(SYS_get_mempolicy, NULL, NULL, 0, NULL, 0);
+  if (!strcmp(name, "migrate_pages")) return syscall(SYS_migrate_pages, 0, 0, NULL, NULL);
   if (!strcmp(name, "clone3")) {
     struct clone_args args;
     memset(&args, 0, sizeof args);
@@ -154,8 +168,37 @@ static int set_file_cap(const char* arg) {
   return r == 0 ? 0 : 1;
 }
 
+
+static int cat(const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fprintf(stderr, "probe: open %s: %s\n", path, strerror(errno));
+    return 1;
+  }
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    if (write(STDOUT_FILENO, buf, (size_t)n) != n) return 1;
+  close(fd);
+  return n < 0;
+}
+
+static int ids(void) {
+  printf("uid=%d euid=%d\n", (int)getuid(), (int)geteuid());
+  fflush(stdout);
+  FILE* f = fopen("/proc/self/status", "r");
+  if (!f) return 1;
+  char line[256];
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "CapEff:", 7)) fputs(line, stdout);
+  fclose(f);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc == 2 && !strncmp(argv[1], "setcap:", 7)) return set_file_cap(argv[1]);
+  if (argc == 3 && !strcmp(argv[1], "cat")) return cat(argv[2]);
+  if (argc == 2 && !strcmp(argv[1], "ids")) return ids();
   if (argc == 2 && !strncmp(argv[1], "node:", 5)) return node(argv[1]);
   if (argc == 2 && !strncmp(argv[1], "inject:", 7)) return hijack(argv[1]);
   for (int i = 1; i < argc; ++i) {

@@ -63,6 +63,14 @@ TEST_CASE("superblock: a valid hand-built 4.0 superblock is accepted") {
       CHECK(squashfs::parse(sb, 0, 4096));
     }
   }
+  SUBCASE("with fragments, an export table and xattrs inside the image") {
+    store_le<std::uint32_t>(sb, SbField::kFragments, 600);  // 2 index entries
+    store_le<std::uint64_t>(sb, SbField::kFragmentTable, 400);
+    store_le<std::uint64_t>(sb, SbField::kLookupTable, 500);
+    store_le<std::uint64_t>(sb, SbField::kXattrTable, 4080);
+    auto parsed = squashfs::parse(sb, 0, 4096);
+    REQUIRE_MESSAGE(parsed, parsed.error().message());
+  }
   SUBCASE("a longer buffer is fine") {
     std::vector<std::byte> longer(sb.begin(), sb.end());
     longer.resize(4096);
@@ -128,23 +136,72 @@ TEST_CASE("superblock: each invalid field is rejected") {
   }
   SUBCASE("inode table inside the superblock") {
     store_le<std::uint64_t>(b, SbField::kInodeTable, 95);
-    CHECK(rejection(b) == "squashfs superblock: table offsets lie outside the image");
+    CHECK(rejection(b) == "squashfs superblock: inode_table_start 95 lies outside the image");
   }
   SUBCASE("inode table after the directory table") {
     store_le<std::uint64_t>(b, SbField::kInodeTable, 201);
-    CHECK(rejection(b) == "squashfs superblock: table offsets lie outside the image");
+    CHECK(rejection(b) ==
+          "squashfs superblock: directory_table_start 200 does not lie between the inode table and the image's end");
   }
   SUBCASE("directory table at bytes_used") {
     store_le<std::uint64_t>(b, SbField::kDirTable, 4096);
-    CHECK(rejection(b) == "squashfs superblock: table offsets lie outside the image");
+    CHECK(rejection(b) ==
+          "squashfs superblock: directory_table_start 4096 does not lie between the inode table and the image's end");
   }
   SUBCASE("id table past bytes_used") {
     store_le<std::uint64_t>(b, SbField::kIdTable, 1u << 30);
-    CHECK(rejection(b) == "squashfs superblock: table offsets lie outside the image");
+    CHECK(rejection(b) == "squashfs superblock: id_table_start 1073741824 lies outside the image's tables (after "
+                          "200, before 4096)");
   }
   SUBCASE("id table at UINT64_MAX") {
     store_le<std::uint64_t>(b, SbField::kIdTable, std::numeric_limits<std::uint64_t>::max());
-    CHECK(rejection(b) == "squashfs superblock: table offsets lie outside the image");
+    CHECK(rejection(b).starts_with("squashfs superblock: id_table_start 18446744073709551615 lies outside"));
+  }
+  SUBCASE("id table before the directory table") {
+    store_le<std::uint64_t>(b, SbField::kIdTable, 150);
+    CHECK(rejection(b).starts_with("squashfs superblock: id_table_start 150 lies outside"));
+  }
+  SUBCASE("no ids") {
+    store_le<std::uint16_t>(b, SbField::kNoIds, 0);
+    CHECK(rejection(b).starts_with("squashfs superblock: no_ids 0"));
+  }
+  SUBCASE("an id table index running past the end (65535 ids need 128 index entries)") {
+    store_le<std::uint16_t>(b, SbField::kNoIds, 65535);
+    store_le<std::uint64_t>(b, SbField::kIdTable, 4000);
+    CHECK(rejection(b) == "squashfs superblock: id_table_start 4000 holds an index for 65535 entries that runs "
+                          "past the image's end");
+  }
+  SUBCASE("root inode outside the inode table") {
+    store_le<std::uint64_t>(b, SbField::kRootInode, std::uint64_t{104} << 16);
+    CHECK(rejection(b).starts_with("squashfs superblock: root_inode 6815744 points outside the inode table"));
+  }
+  SUBCASE("root inode offset beyond a metadata block") {
+    store_le<std::uint64_t>(b, SbField::kRootInode, 8192);
+    CHECK(rejection(b).starts_with("squashfs superblock: root_inode 8192 points outside"));
+  }
+  SUBCASE("more inodes than the inode table can hold (issue 11: SIGSEGV in the FUSE server)") {
+    store_le<std::uint32_t>(b, SbField::kInodes, 0xffffffff);
+    CHECK(rejection(b).starts_with("squashfs superblock: inodes 4294967295 is more than an inode table of 104"));
+  }
+  SUBCASE("an export table too small for the inode count") {
+    store_le<std::uint32_t>(b, SbField::kInodes, 14000);  // 14 index entries, 112 bytes
+    store_le<std::uint64_t>(b, SbField::kLookupTable, 4000);
+    CHECK(rejection(b) == "inodes 14000: squashfs superblock: lookup_table_start 4000 holds an index for 14000 "
+                          "entries that runs past the image's end");
+  }
+  SUBCASE("huge fragment count (issue 11: free(): invalid pointer in the FUSE server)") {
+    store_le<std::uint32_t>(b, SbField::kFragments, 0xffffffff);
+    store_le<std::uint64_t>(b, SbField::kFragmentTable, 400);
+    CHECK(rejection(b) == "fragments 4294967295: squashfs superblock: fragment_table_start 400 holds an index "
+                          "for 4294967295 entries that runs past the image's end");
+  }
+  SUBCASE("fragments but no fragment table") {
+    store_le<std::uint32_t>(b, SbField::kFragments, 1);
+    CHECK(rejection(b).starts_with("fragments 1: squashfs superblock: fragment_table_start 18446744073709551615"));
+  }
+  SUBCASE("xattr table outside the image") {
+    store_le<std::uint64_t>(b, SbField::kXattrTable, 4090);
+    CHECK(rejection(b).starts_with("squashfs superblock: xattr_id_table_start 4090 lies outside"));
   }
 }
 

@@ -106,7 +106,8 @@ inline int run(const std::vector<std::string>& argv, std::string* out = nullptr)
 struct SbField {
   static constexpr size_t kMagic = 0, kInodes = 4, kBlockSize = 12, kCompression = 20, kBlockLog = 22,
                           kMajor = 28, kMinor = 30, kBytesUsed = 40, kIdTable = 48, kInodeTable = 64,
-                          kDirTable = 72;
+                          kDirTable = 72, kFragments = 16, kNoIds = 26, kRootInode = 32, kXattrTable = 56,
+                          kFragmentTable = 80, kLookupTable = 88;
 };
 
 /// A valid SquashFS 4.0 superblock (gzip, 128 KiB blocks) for an image of `bytes_used` bytes.
@@ -124,6 +125,11 @@ inline std::array<std::byte, squashfs::kSuperblockSize> make_superblock(std::uin
   store_le<std::uint64_t>(b, SbField::kInodeTable, 96);
   store_le<std::uint64_t>(b, SbField::kDirTable, 200);
   store_le<std::uint64_t>(b, SbField::kIdTable, 300);
+  store_le<std::uint16_t>(b, SbField::kNoIds, 1);
+  // No fragments, no export table, no xattrs.
+  store_le<std::uint64_t>(b, SbField::kFragmentTable, ~std::uint64_t{0});
+  store_le<std::uint64_t>(b, SbField::kLookupTable, ~std::uint64_t{0});
+  store_le<std::uint64_t>(b, SbField::kXattrTable, ~std::uint64_t{0});
   return sb;
 }
 
