@@ -20,8 +20,8 @@ constexpr const char* kDescription =
     "  ./app verify [--key PUB]    hash image and manifest against the footer, check the signature\n"
     "  ./app extract DIR           unpack the image into DIR (no root, no mount)\n"
     "  ./app mount DIR             mount the image read-only on DIR until interrupted\n"
-    "  ./app version | help\n\n"
-    "Options of run and shell (./app run --help): -e K=V, --env-file F, -v HOST:CTR[:ro], -w DIR,\n"
+    "  ./app version | --version | help\n\n"
+    "Options of run and shell (./app run --help): -e K=V, --env-file F, -v HOST:CTR[:ro|rw], -w DIR,\n"
     "--hostname NAME, --read-only, --persist DIR, --net host|none, --user UID[:GID], --rootless,\n"
     "--cap-add CAP, --cap-drop CAP, --seccomp unconfined, --memory SIZE, --cpus N, --pids-limit N,\n"
     "--cgroups best-effort, --require-signature PUB (also $HAVRE_REQUIRE_SIGNATURE=PUB, for the\n"
@@ -70,7 +70,7 @@ void add_run_options(CLI::App* sub, RunOptions& run, RawRunOptions& raw) {
   sub->add_option("-e,--env", run.env, "Set an environment variable K=V (repeatable)")
       ->allow_extra_args(false);
   sub->add_option("--env-file", env_files, "Read K=V lines from a file")->allow_extra_args(false);
-  sub->add_option("-v,--volume", volumes, "Bind HOST:CTR[:ro] into the container (repeatable)")
+  sub->add_option("-v,--volume", volumes, "Bind HOST:CTR[:ro|rw] into the container (repeatable; HOST and CTR hold no colon)")
       ->allow_extra_args(false);
   sub->add_option("-w,--workdir", run.workdir, "Working directory inside the container");
   sub->add_option("--hostname", run.hostname, "Hostname inside the container");
@@ -88,9 +88,14 @@ void add_run_options(CLI::App* sub, RunOptions& run, RawRunOptions& raw) {
       ->allow_extra_args(false);
   sub->add_option("--seccomp", raw.seccomp, "default, or unconfined (no system call filter)")
       ->check(CLI::IsMember({"default", "unconfined"}));
-  sub->add_option("--memory", raw.memory, "Limit memory and swap together (512m, 2g; binary units)");
-  sub->add_option("--cpus", raw.cpus, "Limit CPU time to this many CPUs (fractional: 0.5)");
-  sub->add_option("--pids-limit", raw.pids_limit, "Limit the number of processes (the init included)");
+  // An empty value is a mistake (an unset variable, `--memory ""`), not "no limit".
+  const CLI::Validator non_empty([](std::string& v) { return v.empty() ? std::string("an empty value") : ""; },
+                                 "NON-EMPTY");
+  sub->add_option("--memory", raw.memory, "Limit memory and swap together (512m, 2g; binary units)")
+      ->check(non_empty);
+  sub->add_option("--cpus", raw.cpus, "Limit CPU time to this many CPUs (fractional: 0.5)")->check(non_empty);
+  sub->add_option("--pids-limit", raw.pids_limit, "Limit the number of processes (the init included)")
+      ->check(non_empty);
   sub->add_option("--cgroups", raw.cgroups,
                   "required (default): a limit that cannot be set is an error; best-effort: a warning")
       ->check(CLI::IsMember({"required", "best-effort"}));
@@ -154,18 +159,36 @@ Status finish_run_options(RunOptions& run, const RawRunOptions& raw) {
 }  // namespace
 
 Result<Bind> parse_bind(const std::string& spec) {
-  Bind b;
-  std::string rest = spec;
-  const size_t last = rest.rfind(':');
-  if (last != std::string::npos && (rest.substr(last + 1) == "ro" || rest.substr(last + 1) == "rw")) {
-    b.read_only = rest.substr(last + 1) == "ro";
-    rest.resize(last);
+  // HOST:CONTAINER[:OPTIONS], as Docker splits it: paths hold no ':', OPTIONS is a comma list of ro
+  // and rw. Anything else is refused by name -- never a mount at "/x:RO" that is writable.
+  std::vector<std::string> parts{""};
+  for (char c : spec) {
+    if (c == ':')
+      parts.emplace_back();
+    else
+      parts.back().push_back(c);
   }
-  const size_t colon = rest.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size())
-    return error("-v " + spec + ": expected HOST:CONTAINER[:ro]");
-  b.source = fs::absolute(rest.substr(0, colon)).lexically_normal().string();
-  b.target = rest.substr(colon + 1);
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
+    return error("-v " + spec + ": expected HOST:CONTAINER[:ro|rw]");
+  Bind b;
+  if (parts.size() == 3) {
+    std::vector<std::string> modes{""};
+    for (char c : parts[2]) {
+      if (c == ',')
+        modes.emplace_back();
+      else
+        modes.back().push_back(c);
+    }
+    int seen = 0;
+    for (const std::string& m : modes) {
+      if (m != "ro" && m != "rw") return error("-v " + spec + ": unknown option '" + m + "' (ro or rw)");
+      b.read_only = m == "ro";
+      ++seen;
+    }
+    if (seen > 1) return error("-v " + spec + ": give one of ro and rw");
+  }
+  b.source = fs::absolute(parts[0]).lexically_normal().string();
+  b.target = parts[1];
   if (b.target[0] != '/') return error("-v " + spec + ": the container path must be absolute");
   b.target = fs::path(b.target).lexically_normal().string();
   if (b.target == "/") return error("-v " + spec + ": cannot bind over the container's root");
@@ -216,9 +239,12 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
   extract->add_option("directory", opts.directory, "Directory to create")->required();
   CLI::App* mount = app.add_subcommand("mount", "Mount the image read-only on a directory until interrupted");
   mount->add_option("directory", opts.directory, "An existing directory")->required();
-  app.add_subcommand("version", "Print the runtime's version");
-  app.add_subcommand("help", "Print this help");
+  CLI::App* version = app.add_subcommand("version", "Print the runtime's version");
+  CLI::App* help = app.add_subcommand("help", "Print this help");
   app.require_subcommand(0, 1);
+  bool version_flag = false;
+  app.add_flag("--version", version_flag, "Print the runtime's version");
+
 
   // After parsing, CLI11's help() describes the last subcommand; ours is the appliance's own.
   const std::string help_text = app.help();
@@ -232,7 +258,17 @@ Result<Options> parse_args(int argc, char** argv, bool passthrough) {
   } catch (const CLI::ParseError& e) {
     return error(e.what());
   }
-  if (app.got_subcommand("help")) {
+  // The top level takes unknown words for the default command (prefix_command), and a subcommand's
+  // unknown words fall through to it; only run's CMD and the default command may have them:
+  // `info --jsonx` or `shell extra` is a mistake.
+  for (CLI::App* sub : {shell, info, verify, extract, mount, version, help})
+    if (sub->parsed())
+      for (const std::vector<std::string>& extra : {sub->remaining(), app.remaining()})
+        if (!extra.empty())
+          return error(sub->get_name() + ": unexpected argument " + extra[0] + " (see ./app help)");
+  if (version_flag) {
+    opts.command = Options::Command::kVersion;
+  } else if (app.got_subcommand("help")) {
     opts.command = Options::Command::kHelp;
     opts.help_text = help_text;
   } else if (app.got_subcommand("version")) {
