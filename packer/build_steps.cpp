@@ -7,7 +7,7 @@
 #include "base/log.h"
 #include "interrupt.h"
 #include "process.h"
-#include "build_root.h"
+#include "app/build_root.h"
 
 namespace havre::pack {
 namespace {
@@ -33,7 +33,7 @@ Status run_build_steps(const std::string& runtime, const std::string& rootfs, co
       {"DEBIAN_FRONTEND", "noninteractive"},
       {"SOURCE_DATE_EPOCH", std::to_string(epoch)}};
   for (const auto& [k, v] : env) vars[k] = v;
-  // The stub runs the container (runtime/build_root.h); run_process gives it a process group of its
+  // The stub runs the container (runtime/app/build_root.h); run_process gives it a process group of its
   // own that an interrupt terminates, and it dies with us.
   std::vector<std::string> argv = {runtime, runtime::kBuildRootFlag, rootfs, "--hostname", hostname};
   for (const auto& [k, v] : vars) argv.insert(argv.end(), {"--env", k + "=" + v});

@@ -13,7 +13,7 @@
 #include "format/keys.h"
 #include "secret_key.h"
 #include "format/signature.h"
-#include "self.h"
+#include "format/self.h"
 #include "tempdir.h"
 
 namespace havre::pack {

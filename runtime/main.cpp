@@ -5,14 +5,14 @@
 #include <string>
 
 #include "base/log.h"
-#include "build_root.h"
-#include "cli.h"
-#include "extract.h"
-#include "info.h"
-#include "inspect.h"
-#include "run.h"
-#include "self.h"
-#include "verify.h"
+#include "app/build_root.h"
+#include "app/cli.h"
+#include "image/extract.h"
+#include "app/info.h"
+#include "app/inspect.h"
+#include "container/run.h"
+#include "format/self.h"
+#include "app/verify.h"
 #include "version.h"
 
 namespace {

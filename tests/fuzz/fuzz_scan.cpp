@@ -19,7 +19,7 @@
 #include "format/elf.h"
 #include "format/superblock.h"
 #include "fuzz_util.h"
-#include "self.h"
+#include "format/self.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 
 #include <linux/capability.h>
 
-#include "caps.h"
+#include "container/caps.h"
 
 namespace havre::runtime {
 namespace {

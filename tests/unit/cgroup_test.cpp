@@ -1,4 +1,4 @@
-#include "cgroup.h"
+#include "container/cgroup.h"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>

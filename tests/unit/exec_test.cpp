@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "exec.h"
+#include "container/exec.h"
 
 namespace havre::runtime {
 namespace {

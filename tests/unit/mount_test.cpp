@@ -5,8 +5,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "mount.h"
-#include "namespaces.h"
+#include "container/mount.h"
+#include "container/namespaces.h"
 #include "test_util.h"
 
 namespace havre::runtime {

@@ -1,4 +1,4 @@
-#include "self.h"
+#include "format/self.h"
 
 #include <doctest/doctest.h>
 #include <elf.h>
